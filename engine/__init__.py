@@ -1,0 +1,11 @@
+"""engine: tokenizer-free multilingual retrieval. Text is rendered to pixels and read by the same
+Vision Transformer that reads photos (CLIPPO, arXiv 2212.08045).
+
+Entry points for Python users:
+    engine.render(text)            -> Rendered (pixels + metadata)
+    engine.load(checkpoint_dir)    -> Encoder with encode_images / encode_texts
+    engine.open_index(index_dir)   -> Index with search(query, k)
+"""
+from __future__ import annotations
+
+__version__ = "0.1.0"
