@@ -1,0 +1,1 @@
+"""Retrieval metrics shared by the trainer's validation and the benchmark harnesses."""
