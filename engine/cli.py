@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from collections.abc import Callable
 
 from engine.errors import EngineError
 
@@ -24,16 +25,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def run_reporting_errors(func: Callable[..., int | None], *args: object) -> int:
+    """Call an entry point; a user mistake prints one line and exits 2, never a traceback."""
     try:
-        return int(args.func(args) or 0)
+        return int(func(*args) or 0)
     except EngineError as error:
         print(f"engine: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("engine: interrupted", file=sys.stderr)
         return 130
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return run_reporting_errors(args.func, args)
 
 
 if __name__ == "__main__":
