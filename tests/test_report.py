@@ -87,3 +87,16 @@ def test_embedding_cache_computes_once_per_checkpoint_and_inputs(tmp_path):
     os.utime(image, ns=(0, 0))  # the file changed: its vectors must be recomputed
     embed_cached(tmp_path, "hash1", "images", [image], encode, "i")
     assert len(calls) == 5
+
+
+def test_csv_round_trip(tmp_path):
+    path = tmp_path / "results.csv"
+    path.write_text(report.results_csv(SCORES))
+    back = report.read_results_csv(path)
+    assert back[:3] == SCORES[:3] and math.isnan(back[3].recall) and back[4:] == SCORES[4:]
+
+
+def test_largest_differences_average_directions_and_skip_missing():
+    # en: clippo (0.5+0.25)/2 - 1t-clip (0.6+0.4)/2 = -0.125; zh: clippo 0.3 (t2i has no query) - 0.05 = 0.25
+    assert report.largest_differences(SCORES, "clippo", "1t-clip") == [("zh", 0.25), ("en", -0.125)]
+    assert report.largest_differences(SCORES, "clippo", "1t-clip", n=1) == [("zh", 0.25)]

@@ -53,6 +53,20 @@ def means(scores: Sequence[Score]) -> dict[tuple[str, str, int], float]:
     return {key: float(np.nanmean(v)) if not np.all(np.isnan(v)) else math.nan for key, v in groups.items()}
 
 
+def largest_differences(scores: Sequence[Score], model_a: str, model_b: str, k: int = 1, n: int = 5) -> list[tuple[str, float]]:
+    """The `n` languages where a's and b's R@k (averaged over directions) differ most: (language, a - b)."""
+    per_language: dict[tuple[str, str], list[float]] = {}
+    for s in scores:
+        if s.k == k and s.model in (model_a, model_b) and not math.isnan(s.recall):
+            per_language.setdefault((s.model, s.language), []).append(s.recall)
+    differences = [
+        (lang, float(np.mean(per_language[(model_a, lang)]) - np.mean(per_language[(model_b, lang)])))
+        for lang in languages_of(scores)
+        if (model_a, lang) in per_language and (model_b, lang) in per_language
+    ]
+    return sorted(differences, key=lambda item: -abs(item[1]))[:n]
+
+
 def percent(value: float) -> str:
     return "–" if math.isnan(value) else f"{100 * value:.1f}"
 
@@ -74,6 +88,13 @@ def results_csv(scores: Sequence[Score]) -> str:
     for s in scores:
         writer.writerow([s.model, s.language, s.direction, s.k, "" if math.isnan(s.recall) else f"{s.recall:.6f}"])
     return buffer.getvalue()
+
+
+def read_results_csv(path: Path) -> list[Score]:
+    """The rows of a results.csv written by `results_csv` (empty recall = no query = NaN)."""
+    with path.open(encoding="utf-8", newline="") as f:
+        return [Score(r["model"], r["language"], r["direction"], int(r["k"]), float(r["recall"] or "nan"))
+                for r in csv.DictReader(f)]
 
 
 def _table(header: list[str], rows: list[list[str]]) -> str:
