@@ -9,3 +9,12 @@ Entry points for Python users:
 from __future__ import annotations
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    """Import heavy entry points (torch, fonts) only when first used, so `import engine` stays light."""
+    if name == "load":
+        from engine.encoder import load
+
+        return load
+    raise AttributeError(f"module 'engine' has no attribute {name!r}")

@@ -1,0 +1,74 @@
+"""`engine.load(path)`: a trained checkpoint as an Encoder for photos and texts (inference only).
+
+The index, the benchmarks and the demo all embed through this one class, so a checkpoint's
+preprocessing (image size, text rendering, tokenizer) lives in its config and nowhere else.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from engine.errors import EngineError
+from engine.model.inputs import image_pixels, render_config
+from engine.model.tokenizer import Tokenizer
+from engine.train.checkpoint import WEIGHTS, file_sha256, find_checkpoint, load_model
+
+
+class Encoder:
+    """Embeds photos and texts into the checkpoint's shared space: (N, dim) float32, unit rows."""
+
+    def __init__(self, directory: Path, device: str = "cpu") -> None:
+        self.model, self.config = load_model(directory)
+        self.model.eval().to(device)
+        self.device = device
+        self.checkpoint_hash = file_sha256(directory / WEIGHTS)
+        self.dim = self.model.preset.embed_dim
+        self.font_fingerprint: str | None = self.config.get("font_fingerprint") if self.model.kind == "clippo" else None
+        self._tokenizer = Tokenizer(directory / self.config["tokenizer"]) if self.model.kind != "clippo" else None
+        self._renderer = None
+
+    def encode_images(self, images: Sequence[Image.Image | str | Path], batch_size: int = 64) -> np.ndarray:
+        size = self.model.preset.image_size
+        return self._encode(images, batch_size, lambda chunk: np.stack([image_pixels(i, size) for i in chunk]), self.model.encode_images)
+
+    def encode_texts(self, texts: Sequence[str], batch_size: int = 256) -> np.ndarray:
+        if isinstance(texts, str):
+            raise EngineError("encode_texts takes a list of strings, not one string")
+        return self._encode(texts, batch_size, self._text_inputs, self.model.encode_texts)
+
+    def _text_inputs(self, texts: Sequence[str]) -> np.ndarray:
+        if self._tokenizer is not None:
+            return self._tokenizer.encode(texts, self.model.preset.context_length)
+        if self._renderer is None:
+            self._check_fonts()
+            from engine.render import Renderer
+
+            self._renderer = Renderer(render_config(self.model.preset))
+        return np.stack([self._renderer.render(text).pixels for text in texts])
+
+    def _check_fonts(self) -> None:
+        """Text drawn with other fonts than at training time is a different input: refuse it."""
+        from engine.render import font_fingerprint
+
+        if self.font_fingerprint and self.font_fingerprint != font_fingerprint():
+            raise EngineError(
+                f"this checkpoint was trained with fonts {self.font_fingerprint[:12]}, but the installed fonts are "
+                f"{font_fingerprint()[:12]}: install the fonts it was trained with (fonts/manifest.json)"
+            )
+
+    @torch.inference_mode()
+    def _encode(self, items: Sequence, batch_size: int, prepare, encode) -> np.ndarray:
+        out = np.empty((len(items), self.dim), dtype=np.float32)
+        for start in range(0, len(items), batch_size):
+            chunk = items[start : start + batch_size]
+            out[start : start + len(chunk)] = encode(torch.from_numpy(prepare(chunk)).to(self.device)).cpu().numpy()
+        return out
+
+
+def load(path: str | Path, device: str = "cpu") -> Encoder:
+    """Open a checkpoint directory (or a run directory holding `checkpoint/`) for inference."""
+    return Encoder(find_checkpoint(path), device=device)

@@ -1,0 +1,67 @@
+"""One contrastive model class for CLIPPO and its two tokenizer baselines.
+
+- `clippo`: one ViT (patch embedding + trunk) reads photos and rendered text: no layer belongs to
+  one modality.
+- `1t-clip`: the same trunk for both, but text enters through a token embedding table.
+- `2t-clip`: a separate text trunk of the same size (classic two-tower CLIP).
+
+Both `encode_*` methods return L2-normalised fp32 embeddings (normalised outside autocast).
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from engine.errors import EngineError
+from engine.model.presets import Preset, preset_from_dict
+from engine.model.vit import LOG_TEMPERATURE_INIT, PatchEmbed, TokenEmbed, Trunk, init_linear_layers
+
+KINDS = ("clippo", "1t-clip", "2t-clip")
+MAX_TEMPERATURE = 100.0
+
+
+class DualEncoder(nn.Module):
+    def __init__(self, preset: Preset, kind: str = "clippo", vocab_size: int | None = None, drop_blank: bool = False) -> None:
+        super().__init__()
+        if kind not in KINDS:
+            raise EngineError(f"unknown model kind {kind!r}; choose one of: {', '.join(KINDS)}")
+        if kind != "clippo" and not vocab_size:
+            raise EngineError(f"{kind} needs a tokenizer (vocab_size); train one with `engine tokenizer train`")
+        self.preset, self.kind, self.drop_blank = preset, kind, drop_blank
+        self.patches = PatchEmbed(preset)
+        self.trunk = Trunk(preset)
+        self.tokens = TokenEmbed(vocab_size, preset) if kind != "clippo" else None
+        self.text_trunk = Trunk(preset) if kind == "2t-clip" else None
+        init_linear_layers(self)
+        self.log_temperature = nn.Parameter(torch.tensor(LOG_TEMPERATURE_INIT))
+        self.logit_bias = nn.Parameter(torch.tensor(-10.0))  # used by the sigmoid loss only
+
+    @property
+    def temperature(self) -> torch.Tensor:
+        return self.log_temperature.exp().clamp(max=MAX_TEMPERATURE)
+
+    def encode_images(self, pixels: torch.Tensor) -> torch.Tensor:
+        """uint8 (B, 3, H, W) photos -> (B, embed_dim) unit vectors."""
+        tokens, mask = self.patches(pixels)
+        return F.normalize(self.trunk(tokens, mask).float(), dim=-1)
+
+    def encode_texts(self, texts: torch.Tensor) -> torch.Tensor:
+        """Rendered text, uint8 (B, H, W), for CLIPPO; token ids (B, L) for the baselines."""
+        if self.tokens is None:
+            tokens, mask = self.patches(texts, drop_blank=self.drop_blank)
+            embedded = self.trunk(tokens, mask)
+        else:
+            tokens, mask = self.tokens(texts)
+            embedded = (self.text_trunk or self.trunk)(tokens, mask)
+        return F.normalize(embedded.float(), dim=-1)
+
+
+def build_model(config: dict) -> DualEncoder:
+    """Build from a checkpoint-style config: {"preset": {...fields}, "kind", "vocab_size", "drop_blank"}."""
+    return DualEncoder(
+        preset_from_dict(config["preset"]),
+        kind=config.get("kind", "clippo"),
+        vocab_size=config.get("vocab_size"),
+        drop_blank=bool(config.get("drop_blank", False)),
+    )

@@ -1,0 +1,180 @@
+"""The Vision Transformer pieces: patch and token embeddings, pre-LN blocks, pooling heads.
+
+Inputs stay uint8 until the model: pixels are mapped to [-1, 1] here, so data loaders ship
+4x less data between processes. Every piece takes an optional boolean `mask` (B, N), True for a
+real token, so that sequences of different lengths (blank text patches dropped, padded tokens)
+share one batch.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from engine.model.presets import Preset
+
+PAPER_WHITE = 255
+
+
+def _attention_mask(mask: torch.Tensor | None) -> torch.Tensor | None:
+    """(B, N) keep-mask -> the (B, 1, 1, N) boolean mask SDPA broadcasts over heads and queries."""
+    return None if mask is None else mask[:, None, None, :]
+
+
+class Attention(nn.Module):
+    def __init__(self, width: int, heads: int) -> None:
+        super().__init__()
+        self.heads = heads
+        self.qkv = nn.Linear(width, 3 * width)
+        self.out = nn.Linear(width, width)
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+        b, n, d = x.shape
+        q, k, v = self.qkv(x).view(b, n, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4)
+        y = F.scaled_dot_product_attention(q, k, v, attn_mask=_attention_mask(mask))
+        return self.out(y.transpose(1, 2).reshape(b, n, d))
+
+
+class MLP(nn.Sequential):
+    def __init__(self, width: int, ratio: int) -> None:
+        super().__init__(nn.Linear(width, ratio * width), nn.GELU(approximate="tanh"), nn.Linear(ratio * width, width))
+
+
+class Block(nn.Module):
+    """Pre-LN transformer block: x + Attn(LN(x)), then x + MLP(LN(x))."""
+
+    def __init__(self, width: int, heads: int, mlp_ratio: int) -> None:
+        super().__init__()
+        self.norm1 = nn.LayerNorm(width, eps=1e-6)
+        self.attn = Attention(width, heads)
+        self.norm2 = nn.LayerNorm(width, eps=1e-6)
+        self.mlp = MLP(width, mlp_ratio)
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+        x = x + self.attn(self.norm1(x), mask)
+        return x + self.mlp(self.norm2(x))
+
+
+class MAPHead(nn.Module):
+    """Multihead attention pooling (as in big_vision/CLIPPO): a learned probe attends to the tokens."""
+
+    def __init__(self, width: int, heads: int, mlp_ratio: int) -> None:
+        super().__init__()
+        self.heads = heads
+        self.probe = nn.Parameter(torch.randn(1, 1, width) * 0.02)
+        self.q = nn.Linear(width, width)
+        self.kv = nn.Linear(width, 2 * width)
+        self.out = nn.Linear(width, width)
+        self.norm = nn.LayerNorm(width, eps=1e-6)
+        self.mlp = MLP(width, mlp_ratio)
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+        b, n, d = x.shape
+        h = self.heads
+        q = self.q(self.probe).view(1, 1, h, d // h).transpose(1, 2).expand(b, -1, -1, -1)
+        k, v = self.kv(x).view(b, n, 2, h, d // h).permute(2, 0, 3, 1, 4)
+        y = F.scaled_dot_product_attention(q, k, v, attn_mask=_attention_mask(mask))
+        y = self.out(y.transpose(1, 2).reshape(b, 1, d))
+        return (y + self.mlp(self.norm(y)))[:, 0]
+
+
+def mean_pool(x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+    """GAP over the real tokens only."""
+    if mask is None:
+        return x.mean(dim=1)
+    weights = mask.to(x.dtype).unsqueeze(-1)
+    return (x * weights).sum(dim=1) / weights.sum(dim=1).clamp_min(1.0)
+
+
+class Trunk(nn.Module):
+    """Tokens -> embedding: pre-LN blocks, final LayerNorm, MAP or GAP pooling, linear projection.
+
+    The part CLIPPO shares between photos and rendered text (and 1T-CLIP between photos and tokens).
+    Returns unnormalised embeddings; the caller L2-normalises in fp32.
+    """
+
+    def __init__(self, preset: Preset) -> None:
+        super().__init__()
+        self.blocks = nn.ModuleList(Block(preset.width, preset.heads, preset.mlp_ratio) for _ in range(preset.depth))
+        self.norm = nn.LayerNorm(preset.width, eps=1e-6)
+        self.head = MAPHead(preset.width, preset.heads, preset.mlp_ratio) if preset.pool == "map" else None
+        self.proj = nn.Linear(preset.width, preset.embed_dim)
+
+    def forward(self, tokens: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        x = tokens
+        for block in self.blocks:
+            x = block(x, mask)
+        x = self.norm(x)
+        pooled = self.head(x, mask) if self.head is not None else mean_pool(x, mask)
+        return self.proj(pooled)
+
+
+def patchify(pixels: torch.Tensor, patch: int) -> torch.Tensor:
+    """(B, C, H, W) -> (B, N, C*patch*patch), patches in row-major order, values per (C, y, x)."""
+    b, c, h, w = pixels.shape
+    x = pixels.view(b, c, h // patch, patch, w // patch, patch)
+    return x.permute(0, 2, 4, 1, 3, 5).reshape(b, (h // patch) * (w // patch), c * patch * patch)
+
+
+class PatchEmbed(nn.Module):
+    """uint8 pixels -> patch tokens plus learned position embeddings.
+
+    Colour photos come as (B, 3, H, W). Rendered text comes as grayscale (B, H, W): feeding it
+    through the RGB projection with its three channel weights summed is exactly the same as
+    replicating the gray channel three times (every channel is normalised alike), at a third of
+    the cost. With `drop_blank`, patches without ink leave the sequence; kept patches keep their
+    own position embeddings and the batch is padded to its longest row with a mask.
+    """
+
+    def __init__(self, preset: Preset) -> None:
+        super().__init__()
+        self.patch = preset.patch
+        self.proj = nn.Linear(3 * preset.patch * preset.patch, preset.width)
+        self.pos = nn.Parameter(torch.randn(1, preset.grid * preset.grid, preset.width) * 0.02)
+
+    def forward(self, pixels: torch.Tensor, drop_blank: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
+        gray = pixels.dim() == 3
+        raw = patchify(pixels.unsqueeze(1) if gray else pixels, self.patch)  # still uint8
+        weight = self.proj.weight
+        if gray:
+            weight = weight.view(weight.shape[0], 3, -1).sum(dim=1)
+        if not drop_blank:
+            values = raw.to(weight.dtype) / 127.5 - 1.0
+            return F.linear(values, weight, self.proj.bias) + self.pos, None
+        keep = raw.amin(dim=-1) < PAPER_WHITE
+        keep[:, 0] |= ~keep.any(dim=1)  # a blank text still needs one token
+        counts = keep.sum(dim=1)
+        order = torch.argsort((~keep).to(torch.int8), dim=1, stable=True)[:, : int(counts.max())]
+        mask = torch.arange(order.shape[1], device=pixels.device)[None, :] < counts[:, None]
+        kept = torch.gather(raw, 1, order[..., None].expand(-1, -1, raw.shape[-1]))
+        values = kept.to(weight.dtype) / 127.5 - 1.0
+        pos = self.pos[0][order]
+        return F.linear(values, weight, self.proj.bias) + pos, mask
+
+
+class TokenEmbed(nn.Module):
+    """Token ids (B, L), 0 = padding -> token embeddings plus learned positions (tokenizer baselines)."""
+
+    def __init__(self, vocab_size: int, preset: Preset) -> None:
+        super().__init__()
+        self.table = nn.Embedding(vocab_size, preset.width)
+        self.pos = nn.Parameter(torch.randn(1, preset.context_length, preset.width) * 0.02)
+        nn.init.normal_(self.table.weight, std=0.02)
+
+    def forward(self, ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        mask = ids != 0
+        mask[:, 0] |= ~mask.any(dim=1)  # an empty text still needs one token
+        return self.table(ids) + self.pos[:, : ids.shape[1]], mask
+
+
+def init_linear_layers(module: nn.Module) -> None:
+    """Xavier-uniform weights and zero biases for every Linear, as big_vision's ViT does."""
+    for layer in module.modules():
+        if isinstance(layer, nn.Linear):
+            nn.init.xavier_uniform_(layer.weight)
+            nn.init.zeros_(layer.bias)
+
+
+LOG_TEMPERATURE_INIT = math.log(10.0)  # CLIPPO starts the temperature at 10

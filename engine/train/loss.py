@@ -1,0 +1,47 @@
+"""Every training loss in one place: the softmax contrastive loss (CLIP) and the sigmoid loss (SigLIP).
+
+Row i of `left` and row i of `right` are a positive pair (photo/caption, or two translations);
+every other row is a negative. Losses run in fp32. Under torchrun, `gather_global` collects the
+features of all ranks *with* gradients, so each rank computes the loss over the global batch;
+the trainer then averages gradients across ranks (each rank's gradient is world_size times the
+global one's share, which the average cancels).
+"""
+from __future__ import annotations
+
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from torch.distributed.nn.functional import all_gather
+
+LOSSES = ("softmax", "sigmoid")
+
+
+def gather_global(features: torch.Tensor) -> torch.Tensor:
+    """Concatenate every rank's rows in rank order, keeping the autograd graph; identity when alone."""
+    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
+        return features
+    return torch.cat(all_gather(features.contiguous()), dim=0)
+
+
+def softmax_loss(left: torch.Tensor, right: torch.Tensor, temperature: torch.Tensor) -> torch.Tensor:
+    """Symmetric InfoNCE: mean of left->right and right->left cross-entropy, targets on the diagonal."""
+    logits = temperature.float() * left.float() @ right.float().T
+    targets = torch.arange(len(logits), device=logits.device)
+    return (F.cross_entropy(logits, targets) + F.cross_entropy(logits.T, targets)) / 2
+
+
+def sigmoid_loss(left: torch.Tensor, right: torch.Tensor, temperature: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    """SigLIP: each (i, j) pair is a binary positive/negative decision; summed per row, averaged over rows."""
+    logits = temperature.float() * left.float() @ right.float().T + bias.float()
+    signs = 2 * torch.eye(len(logits), device=logits.device) - 1
+    return -F.logsigmoid(signs * logits).sum() / len(logits)
+
+
+def contrastive_loss(kind: str, left: torch.Tensor, right: torch.Tensor, temperature: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    """The global-batch loss of the named kind (this rank's rows are gathered with everyone's first)."""
+    left, right = gather_global(left), gather_global(right)
+    if kind == "softmax":
+        return softmax_loss(left, right, temperature)
+    if kind == "sigmoid":
+        return sigmoid_loss(left, right, temperature, bias)
+    raise ValueError(f"unknown loss {kind!r}; choose one of {LOSSES}")

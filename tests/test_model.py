@@ -1,0 +1,87 @@
+"""The shared ViT: shapes, unit norms, weight sharing per kind, and blank-patch dropping."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from engine.model import DualEncoder, get_preset
+
+TINY = get_preset("cpu-tiny")
+
+
+def _text_page(rows: list[tuple[int, int]], size: int = 64) -> torch.Tensor:
+    """A white page with a black bar on each (row, length) — stands in for rendered lines."""
+    page = torch.full((size, size), 255, dtype=torch.uint8)
+    for row, length in rows:
+        page[row : row + 4, 2 : 2 + length] = 0
+    return page
+
+
+@pytest.mark.parametrize("kind", ["clippo", "1t-clip", "2t-clip"])
+def test_embeddings_are_unit_vectors_of_the_preset_size(kind):
+    torch.manual_seed(0)
+    model = DualEncoder(TINY, kind=kind, vocab_size=50)
+    images = torch.randint(0, 256, (3, 3, 64, 64), dtype=torch.uint8)
+    texts = torch.stack([_text_page([(5, 30)])] * 2) if kind == "clippo" else torch.tensor([[5, 7, 0, 0], [3, 0, 0, 0]])
+    for emb, n in ((model.encode_images(images), 3), (model.encode_texts(texts), 2)):
+        assert emb.shape == (n, TINY.embed_dim) and emb.dtype == torch.float32
+        torch.testing.assert_close(emb.norm(dim=-1), torch.ones(n))
+
+
+def _trained_parameters(model: DualEncoder, loss: torch.Tensor) -> set[str]:
+    model.zero_grad()
+    loss.backward()
+    return {name for name, p in model.named_parameters() if p.grad is not None and p.grad.abs().sum() > 0}
+
+
+def test_clippo_reads_photos_and_text_with_the_same_weights():
+    torch.manual_seed(0)
+    model = DualEncoder(TINY)
+    image_params = _trained_parameters(model, model.encode_images(torch.randint(0, 256, (2, 3, 64, 64), dtype=torch.uint8)).sum())
+    text_params = _trained_parameters(model, model.encode_texts(torch.stack([_text_page([(3, 40)]), _text_page([(20, 10)])])).sum())
+    assert image_params == text_params
+    assert image_params == {name for name, _ in model.named_parameters()} - {"log_temperature", "logit_bias"}
+
+
+def test_baselines_share_the_trunk_only_in_1t_clip():
+    ids = torch.tensor([[4, 5, 6, 0]])
+    one_tower = DualEncoder(TINY, kind="1t-clip", vocab_size=10)
+    assert any(name.startswith("trunk.") for name in _trained_parameters(one_tower, one_tower.encode_texts(ids).sum()))
+    two_tower = DualEncoder(TINY, kind="2t-clip", vocab_size=10)
+    used = _trained_parameters(two_tower, two_tower.encode_texts(ids).sum())
+    assert used and not any(name.startswith(("trunk.", "patches.")) for name in used)
+
+
+def test_gray_text_equals_the_same_page_replicated_to_rgb():
+    torch.manual_seed(0)
+    model = DualEncoder(TINY)
+    page = torch.randint(0, 256, (2, 64, 64), dtype=torch.uint8)
+    rgb = page[:, None].expand(-1, 3, -1, -1).contiguous()
+    torch.testing.assert_close(model.encode_texts(page), model.encode_images(rgb), rtol=1e-5, atol=1e-5)
+
+
+def test_dropping_blank_patches_changes_nothing_when_no_patch_is_blank():
+    torch.manual_seed(0)
+    full, dropping = DualEncoder(TINY), DualEncoder(TINY, drop_blank=True)
+    dropping.load_state_dict(full.state_dict())
+    pages = torch.randint(0, 255, (3, 64, 64), dtype=torch.uint8)  # every pixel has some ink
+    torch.testing.assert_close(dropping.encode_texts(pages), full.encode_texts(pages), rtol=1e-5, atol=1e-5)
+
+
+def test_padding_in_a_dropped_batch_does_not_leak_into_shorter_rows():
+    torch.manual_seed(0)
+    model = DualEncoder(TINY, drop_blank=True)
+    pages = torch.stack([_text_page([(2, 60), (20, 60), (40, 60)]), _text_page([(32, 9)]), torch.full((64, 64), 255, dtype=torch.uint8)])
+    together = model.encode_texts(pages)
+    alone = torch.cat([model.encode_texts(page[None]) for page in pages])
+    torch.testing.assert_close(together, alone, rtol=1e-5, atol=1e-5)
+    tokens, mask = model.patches(pages, drop_blank=True)
+    assert mask.sum(dim=1).tolist() == [24, 2, 1]  # three 4-px bars over 8-px patches; 9 px span 2 patches; blank keeps 1
+
+
+def test_kept_patches_keep_their_position_embeddings():
+    model = DualEncoder(TINY, drop_blank=True)
+    page = _text_page([(40, 5)])  # ink only in patch row 5, column 0
+    tokens, mask = model.patches(page[None], drop_blank=True)
+    full, _ = model.patches(page[None])
+    torch.testing.assert_close(tokens[0, 0], full[0, 5 * TINY.grid])
