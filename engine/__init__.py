@@ -13,8 +13,16 @@ __version__ = "0.1.0"
 
 def __getattr__(name: str):
     """Import heavy entry points (torch, fonts) only when first used, so `import engine` stays light."""
+    if name == "render":
+        from engine.render import render
+
+        return render
     if name == "load":
         from engine.encoder import load
 
         return load
+    if name == "open_index":
+        from engine.index.search import open_index
+
+        return open_index
     raise AttributeError(f"module 'engine' has no attribute {name!r}")

@@ -1,0 +1,137 @@
+"""`engine index build` and `engine index add`: embed items, choose and tune the index, commit.
+
+Both end in the same place (`_commit`): pick the faiss index for the new total, tune it to the
+recall target, and write a new generation atomically. `add` reuses the trained index when its
+kind still suits the grown collection and retrains from the stored vectors when it does not
+(e.g. crossing the exact-search limit), so a collection can grow one folder at a time.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import faiss
+import numpy as np
+import pandas as pd
+
+from engine.errors import EngineError
+from engine.index import store
+from engine.index.collect import COLUMNS, Item, Skipped, unique_new
+from engine.index.embed import embed_items
+from engine.index.factory import RECALL_TARGET, build_faiss, plan_index, tune
+from engine.index.search import open_encoder
+
+RETRAIN_GROWTH = 4  # an IVF trained on N vectors is retrained once the collection exceeds 4N
+
+
+@dataclass
+class Report:
+    """What one build/add did: the manifest now live, items added, items skipped (with reasons)."""
+
+    manifest: dict
+    added: int
+    skipped: list[Skipped]
+    seconds: float
+
+
+def build(out: Path, model: Path, items: list[Item], skipped: list[Skipped], factory: str | None = None,
+          memory_budget: int | None = None, workers: int | None = None) -> Report:
+    """A new index of `items` in `out` (replacing any index there only once the new one is complete)."""
+    import engine
+
+    store.check_writable(out)
+    started = time.perf_counter()
+    encoder = engine.load(model)
+    with store.writer_lock(out):
+        embedded = embed_items(encoder, unique_new(items, set()), workers)
+        if not embedded.items:
+            raise EngineError("nothing to index: no readable images or texts were found" + _first_reasons(skipped + embedded.skipped))
+        checkpoint = {"path": str(Path(model).resolve()), "hash": encoder.checkpoint_hash,
+                      "font_fingerprint": encoder.font_fingerprint, "kind": encoder.config.get("kind"),
+                      "preset": encoder.config["preset"]["name"]}
+        base = {"checkpoint": checkpoint, "dim": encoder.dim, "built_at": _now(), "skipped": [], "history": []}
+        return _commit(out, base, _rows(embedded.items, 0), embedded.vectors, None, factory, memory_budget,
+                       skipped + embedded.skipped, "build", started)
+
+
+def add(directory: Path, items: list[Item], skipped: list[Skipped], model: Path | None = None, workers: int | None = None) -> Report:
+    """Append the items not already in the index (same image path and mtime, or same text)."""
+    started = time.perf_counter()
+    with store.writer_lock(directory):
+        current = store.load(directory)
+        encoder = open_encoder(current.manifest, model)
+        rows = zip(current.metadata["modality"], current.metadata["path"], current.metadata["mtime"], current.metadata["text"])
+        known = {("image", path, mtime) if kind == "image" else ("text", text) for kind, path, mtime, text in rows}
+        embedded = embed_items(encoder, unique_new(items, known), workers)
+        all_skipped = skipped + embedded.skipped
+        if not embedded.items:
+            return Report(current.manifest, 0, all_skipped, time.perf_counter() - started)
+        metadata = pd.concat([current.metadata, _rows(embedded.items, len(current.metadata))], ignore_index=True)
+        vectors = np.concatenate([current.vectors, embedded.vectors])
+        return _commit(directory, current.manifest, metadata, vectors, current, None, None, all_skipped, "add", started)
+
+
+def _commit(directory: Path, manifest: dict, metadata: pd.DataFrame, vectors: np.ndarray, current: store.Stored | None,
+            factory: str | None, memory_budget: int | None, skipped: list[Skipped], operation: str, started: float) -> Report:
+    """Choose/extend the faiss index, tune it, and write the new generation."""
+    previous = manifest.get("index", {})
+    index, spec = _index_for(vectors, current, previous, factory, memory_budget)
+    knobs, recall = tune(index, vectors)
+    counts = metadata["modality"].value_counts().to_dict()
+    seconds = time.perf_counter() - started
+    added = len(metadata) - (len(current.metadata) if current else 0)
+    reported = [{"item": s.item, "reason": s.reason} for s in skipped]
+    manifest = {
+        **{key: value for key, value in manifest.items() if key not in ("format", "format_version", "generation", "files")},
+        "count": len(metadata),
+        "counts": {"image": int(counts.get("image", 0)), "text": int(counts.get("text", 0))},
+        "index": {**spec, "knobs": knobs, "recall_at_10": round(recall, 4), "recall_target": RECALL_TARGET},
+        "updated_at": _now(),
+        "skipped": manifest.get("skipped", []) + reported,
+        "history": manifest.get("history", []) + [{"operation": operation, "at": _now(), "added": added,
+                                                    "skipped": len(reported), "seconds": round(seconds, 2)}],
+    }
+    return Report(store.commit(directory, manifest, index, metadata, vectors), added, skipped, seconds)
+
+
+def _index_for(vectors: np.ndarray, current: store.Stored | None, previous: dict, factory: str | None,
+               memory_budget: int | None) -> tuple[faiss.Index, dict]:
+    """Extend the current faiss index where it still suits the collection, else build a new one."""
+    n, dim = vectors.shape
+    if current is not None:
+        factory, memory_budget = (None if previous["auto"] else previous["factory"]), previous.get("memory_budget")
+        plan = plan_index(n, dim, memory_budget)
+        same_kind = factory is not None or _kind(plan.factory) == _kind(previous["factory"])
+        if same_kind and n <= RETRAIN_GROWTH * previous["trained_on"]:
+            index = current.index
+            index.add(np.ascontiguousarray(vectors[current.index.ntotal :], dtype=np.float32))
+            return index, previous
+    plan = plan_index(n, dim, memory_budget) if factory is None else None
+    chosen = factory or plan.factory
+    index = build_faiss(vectors, chosen)
+    spec = {"factory": chosen, "why": plan.why if plan else "--factory", "auto": factory is None,
+            "memory_budget": memory_budget, "trained_on": n}
+    return index, spec
+
+
+def _kind(factory: str) -> str:
+    return factory.split(",")[0].rstrip("0123456789")
+
+
+def _rows(items: list[Item], first_id: int) -> pd.DataFrame:
+    """Metadata rows for `items`, ids counting from `first_id` (ids are row numbers and faiss ids)."""
+    frame = pd.DataFrame([(item.modality, item.path, item.text, item.language, item.size, item.mtime) for item in items],
+                         columns=COLUMNS[1:])
+    frame.insert(0, "id", np.arange(first_id, first_id + len(items), dtype=np.int64))
+    return frame.astype({"modality": "string", "path": "string", "text": "string", "language": "string",
+                         "size": "Int64", "mtime": "float64"})
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _first_reasons(skipped: list[Skipped]) -> str:
+    return "".join(f"\n  skipped {s.item}: {s.reason}" for s in skipped[:5])

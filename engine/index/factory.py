@@ -1,0 +1,144 @@
+"""Which faiss index to build for a collection, building it, and tuning it to a recall target.
+
+The choice follows autofaiss: exact search while it is cheap, an approximate index beyond that,
+and the approximate one is tuned at build time (nprobe / efSearch) on a sample of the
+collection's own vectors until its recall@10 against exact search reaches RECALL_TARGET. The
+measured recall goes into the manifest, so nobody has to guess what the index gives up.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+import faiss
+import numpy as np
+from tqdm import tqdm
+
+from engine.errors import EngineError
+from engine.index.ann import VectorSearch, exact_codes, recall_at_10, tunable_knob
+
+FLAT_LIMIT = 200_000       # exact IndexFlatIP up to here: a query scans all vectors in a few ms
+RECALL_TARGET = 0.95       # recall@10 an approximate index is tuned to reach
+TUNING_QUERIES = 1000      # collection vectors used as queries when measuring recall
+HNSW_M = 32                # graph degree; memory per vector ~ 4*dim + 8*M bytes
+TRAIN_PER_LIST = 64        # k-means sample per IVF list (faiss wants >= 39); bounds training time
+ADD_CHUNK = 65_536
+KNOB_LADDERS = {"nprobe": [1, 2, 4, 8, 16, 24, 32, 48, 64, 96, 128, 192, 256, 512, 1024, 2048, 4096],
+                "efSearch": [16, 24, 32, 48, 64, 96, 128, 192, 256, 512, 1024]}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A faiss factory string and the reason it was chosen (shown in the build report)."""
+
+    factory: str
+    why: str
+
+
+def ivf_lists(n: int) -> int:
+    """nlist ~ 4 * sqrt(N): the usual balance between coarse and fine search cost."""
+    return max(1, round(4 * math.sqrt(n)))
+
+
+def pq_subquantizers(dim: int) -> int:
+    """Largest divisor of dim that is <= dim/4: 8-bit codes of 4 dimensions each (1/16 of float32)."""
+    return next(m for m in range(max(1, dim // 4), 0, -1) if dim % m == 0)
+
+
+def bytes_per_vector(factory_kind: str, dim: int) -> float:
+    """Approximate resident memory of one vector in each automatic index kind."""
+    return {"hnsw": 4 * dim + 8 * HNSW_M * 1.1, "ivf-flat": 4 * dim + 8, "ivf-pq": pq_subquantizers(dim) + 8}[factory_kind]
+
+
+def plan_index(n: int, dim: int, memory_budget: int | None = None) -> Plan:
+    """Exact up to FLAT_LIMIT; above it IVF-Flat, or with a memory budget the fastest index that fits.
+
+    Fastest first: HNSW (graph search, vectors and graph in RAM), IVF-Flat (vectors in RAM),
+    IVF-PQ (1/16 of the vectors in RAM, candidates re-ranked exactly from the vectors on disk).
+    Without a budget we pick IVF-Flat: exact distances, quick to build and to append to.
+    """
+    if n <= FLAT_LIMIT:
+        return Plan("Flat", f"{n:,} items <= {FLAT_LIMIT:,}: exact search")
+    lists = ivf_lists(n)
+    if memory_budget is None:
+        return Plan(f"IVF{lists},Flat", f"{n:,} items > {FLAT_LIMIT:,}: inverted lists (nlist = 4*sqrt(N))")
+    need = {kind: n * bytes_per_vector(kind, dim) for kind in ("hnsw", "ivf-flat", "ivf-pq")}
+    budget = f"memory budget {memory_budget / 2**30:.2f} GiB"
+    if need["hnsw"] <= memory_budget:
+        return Plan(f"HNSW{HNSW_M},Flat", f"{budget} holds an HNSW graph ({need['hnsw'] / 2**30:.2f} GiB)")
+    if need["ivf-flat"] <= memory_budget:
+        return Plan(f"IVF{lists},Flat", f"{budget} holds the vectors ({need['ivf-flat'] / 2**30:.2f} GiB) but not an HNSW graph")
+    if need["ivf-pq"] <= memory_budget:
+        return Plan(f"IVF{lists},PQ{pq_subquantizers(dim)}", f"{budget} holds only PQ codes ({need['ivf-pq'] / 2**30:.2f} GiB); exact re-ranking from disk")
+    raise EngineError(f"{budget} is too small even for PQ codes of {n:,} vectors ({need['ivf-pq'] / 2**30:.2f} GiB)")
+
+
+def parse_size(text: str) -> int:
+    """'512M', '4G', '1.5GiB', '1000000' -> bytes (powers of 1024)."""
+    match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([kmgt]?)(i?b)?\s*", text.lower())
+    if not match:
+        raise EngineError(f"memory size {text!r}: use a number with an optional K/M/G/T suffix, e.g. 4G")
+    return int(float(match.group(1)) * 1024 ** "_kmgt".index(match.group(2) or "_"))
+
+
+def build_faiss(vectors: np.ndarray, factory: str, seed: int = 0) -> faiss.Index:
+    """A trained faiss index (inner product) holding `vectors` with ids 0..n-1."""
+    n, dim = vectors.shape
+    try:
+        index = faiss.index_factory(dim, factory, faiss.METRIC_INNER_PRODUCT)
+    except RuntimeError as error:
+        raise EngineError(f"--factory {factory!r}: faiss cannot build it: {str(error).splitlines()[-1]}") from None
+    if not index.is_trained:
+        lists = _core_lists(index)
+        sample_size = min(n, max(TRAIN_PER_LIST * lists, 256 * 39))
+        if n < lists:
+            raise EngineError(f"--factory {factory!r}: {lists} lists need at least that many vectors, got {n}")
+        sample = vectors[np.sort(np.random.default_rng(seed).choice(n, sample_size, replace=False))]
+        index.train(np.ascontiguousarray(sample, dtype=np.float32))
+    for start in tqdm(range(0, n, ADD_CHUNK), desc=f"indexing ({factory})", unit="chunk", disable=n <= ADD_CHUNK, leave=False):
+        index.add(np.ascontiguousarray(vectors[start : start + ADD_CHUNK], dtype=np.float32))
+    return index
+
+
+def _core_lists(index: faiss.Index) -> int:
+    ivf = faiss.try_extract_index_ivf(index)
+    return ivf.nlist if ivf is not None else 1
+
+
+def tune(index: faiss.Index, vectors: np.ndarray, target: float = RECALL_TARGET, seed: int = 0) -> tuple[dict, float]:
+    """Smallest nprobe/efSearch reaching `target` recall@10 on a sample; returns (knobs, recall).
+
+    Exact indexes (flat codes, no knob) score 1.0 without measuring. Where even the largest
+    setting falls short, that setting and its (lower) recall are returned and recorded.
+    """
+    n = len(vectors)
+    knob = tunable_knob(index)
+    if knob is None and exact_codes(index):
+        return {}, 1.0
+    picks = np.sort(np.random.default_rng(seed).choice(n, min(n, TUNING_QUERIES), replace=False))
+    queries = np.ascontiguousarray(vectors[picks], dtype=np.float32)
+    truth = exact_top(queries, vectors, 10)
+    if knob is None:
+        return {}, recall_at_10(VectorSearch(index, vectors).search(queries, 10)[1], truth)
+    ceiling = _core_lists(index) if knob == "nprobe" else max(KNOB_LADDERS["efSearch"])
+    recall = 0.0
+    for value in [v for v in KNOB_LADDERS[knob] if v < ceiling] + [ceiling]:
+        recall = recall_at_10(VectorSearch(index, vectors, {knob: value}).search(queries, 10)[1], truth)
+        if recall >= target:
+            break
+    return {knob: value}, recall
+
+
+def exact_top(queries: np.ndarray, vectors: np.ndarray, k: int, chunk: int = 262_144) -> np.ndarray:
+    """Exact top-k ids by inner product, streaming over `vectors` in chunks (it may be a memory map)."""
+    best_scores = np.full((len(queries), k), -np.inf, dtype=np.float32)
+    best_ids = np.full((len(queries), k), -1, dtype=np.int64)
+    for start in range(0, len(vectors), chunk):
+        block = np.ascontiguousarray(vectors[start : start + chunk], dtype=np.float32)
+        scores, ids = faiss.knn(queries, block, min(k, len(block)), metric=faiss.METRIC_INNER_PRODUCT)
+        scores = np.concatenate([best_scores, scores], axis=1)
+        ids = np.concatenate([best_ids, ids + start], axis=1)
+        order = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+        best_scores, best_ids = np.take_along_axis(scores, order, 1), np.take_along_axis(ids, order, 1)
+    return best_ids

@@ -1,0 +1,120 @@
+"""`engine serve`: the index as a small JSON API (FastAPI on uvicorn), localhost by default.
+
+Endpoints: GET /health, GET /search?q=TEXT, POST /search/image (multipart field `file`),
+GET /items/{id}, GET /items/{id}/similar. Every search runs in a worker thread under one lock
+(the model already uses every core) and gives up with 504 after `timeout_s`; request bodies over
+`max_body_bytes` are refused with 413 before they are read, or as soon as they exceed it when
+the client sends no Content-Length.
+"""
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import Literal
+
+import uvicorn
+from fastapi import FastAPI, File, HTTPException, Path, Query, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from starlette.responses import JSONResponse
+
+from engine.errors import EngineError
+from engine.index.search import Index, records
+
+MAX_QUERY_CHARS = 2000
+MAX_K = 1000
+Modality = Literal["any", "image", "text"]
+
+
+class BodySizeLimit:
+    """ASGI middleware: 413 for a request body larger than `max_bytes`, declared or streamed."""
+
+    def __init__(self, app, max_bytes: int) -> None:
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+            return await self._refuse(scope, receive, send)
+        received = 0
+
+        async def limited_receive():
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.max_bytes:
+                raise HTTPException(413, self._message())
+            return message
+
+        await self.app(scope, limited_receive, send)
+
+    def _message(self) -> str:
+        return f"request body larger than {self.max_bytes:,} bytes"
+
+    async def _refuse(self, scope, receive, send) -> None:
+        await JSONResponse({"detail": self._message()}, status_code=413)(scope, receive, send)
+
+
+def create_app(index: Index, max_body_bytes: int = 10 * 2**20, timeout_s: float = 10.0) -> FastAPI:
+    """The API over one opened index."""
+    app = FastAPI(title="engine index", description=f"Search {index.directory} ({len(index):,} items) by text, image or item id.")
+    app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
+    lock = threading.Lock()
+
+    async def run(function, *args) -> list[dict]:
+        def locked():
+            if not lock.acquire(timeout=timeout_s):
+                raise TimeoutError
+            try:
+                return function(*args)
+            finally:
+                lock.release()
+
+        try:
+            hits = await asyncio.wait_for(run_in_threadpool(locked), timeout_s)
+        except (TimeoutError, asyncio.TimeoutError):
+            raise HTTPException(504, f"search took longer than {timeout_s:g} s") from None
+        except EngineError as error:
+            raise HTTPException(400, str(error)) from None
+        return records(hits)
+
+    @app.get("/health")
+    def health() -> dict:
+        manifest = index.manifest
+        return {"status": "ok", "count": manifest["count"], "counts": manifest["counts"], "dim": manifest["dim"],
+                "index": manifest["index"]["factory"], "recall_at_10": manifest["index"]["recall_at_10"],
+                "checkpoint": manifest["checkpoint"]["hash"][:12]}
+
+    @app.get("/search")
+    async def search_text(q: str = Query(min_length=1, max_length=MAX_QUERY_CHARS, description="query text, any language"),
+                          k: int = Query(10, ge=1, le=MAX_K), modality: Modality = "any") -> dict:
+        return {"query": q, "results": await run(index.search_text, q, k, modality)}
+
+    @app.post("/search/image")
+    async def search_image(file: UploadFile = File(description="the query picture"),
+                           k: int = Query(10, ge=1, le=MAX_K), modality: Modality = "any") -> dict:
+        data = await file.read()
+        return {"query": file.filename, "results": await run(index.search_image, data, k, modality)}
+
+    @app.get("/items/{item_id}")
+    def item(item_id: int = Path(ge=0)) -> dict:
+        try:
+            return index.item(item_id)
+        except EngineError as error:
+            raise HTTPException(404, str(error)) from None
+
+    @app.get("/items/{item_id}/similar")
+    async def similar(item_id: int = Path(ge=0), k: int = Query(10, ge=1, le=MAX_K), modality: Modality = "any") -> dict:
+        if item_id >= len(index):
+            raise HTTPException(404, f"no item {item_id}")
+        return {"query": item_id, "results": await run(index.search_similar, item_id, k, modality)}
+
+    return app
+
+
+def serve(index: Index, host: str, port: int, max_body_bytes: int, timeout_s: float) -> None:
+    """Run the API until interrupted."""
+    print(f"serving {index.directory} ({len(index):,} items) on http://{host}:{port}  (docs: /docs)", flush=True)
+    uvicorn.run(create_app(index, max_body_bytes, timeout_s), host=host, port=port, timeout_keep_alive=5,
+                limit_concurrency=64, log_level="warning")
