@@ -10,9 +10,7 @@ from engine.errors import EngineError
 
 # Modules that define `register(subparsers)`; each subcommand sets `func(args) -> int | None`.
 COMMAND_MODULES = [
-    "engine.render.cli",
     "engine.index.cli",
-    "engine.train.cli",
 ]
 
 
