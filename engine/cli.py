@@ -10,6 +10,7 @@ from engine.errors import EngineError
 
 # Modules that define `register(subparsers)`; each subcommand sets `func(args) -> int | None`.
 COMMAND_MODULES = [
+    "engine.render.cli",
     "engine.index.cli",
 ]
 

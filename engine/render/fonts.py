@@ -1,0 +1,167 @@
+"""The pinned fonts: checked against the manifest, loaded for shaping and rasterizing, and ranked
+per script so that every grapheme cluster finds a font that covers it.
+
+The fonts are the model's vocabulary: a different file means different pixels, so a missing or
+altered file is refused (never silently replaced by a system font).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import freetype
+import numpy as np
+import uharfbuzz as hb
+
+from engine.errors import EngineError
+from engine.paths import fonts_dir
+
+MANIFEST_NAME = "manifest.json"
+
+# Noto Sans CJK collection face per language: ja -> JP, ko -> KR, zh-Hant/TW/MO -> TC, zh-HK -> HK,
+# any other Chinese (and no hint) -> SC.
+CJK_FILE = "NotoSansCJK-Regular.ttc"
+CJK_FACE_JP, CJK_FACE_KR, CJK_FACE_SC, CJK_FACE_TC, CJK_FACE_HK = 0, 1, 2, 3, 4
+
+
+def cjk_face_for_lang(lang: str | None) -> int:
+    """Which face of the CJK collection a BCP-47 language tag asks for (SC when unknown)."""
+    if not lang:
+        return CJK_FACE_SC
+    parts = lang.replace("_", "-").lower().split("-")
+    if parts[0] == "ja":
+        return CJK_FACE_JP
+    if parts[0] == "ko":
+        return CJK_FACE_KR
+    if parts[0] in ("zh", "yue", "cmn"):
+        if "hk" in parts[1:]:
+            return CJK_FACE_HK
+        if "hant" in parts[1:] or "tw" in parts[1:] or "mo" in parts[1:] or parts[0] == "yue":
+            return CJK_FACE_TC
+    return CJK_FACE_SC
+
+
+def font_fingerprint() -> str:
+    """sha256 of the manifest: checkpoints and indexes record it so that they refuse other fonts."""
+    path = fonts_dir() / MANIFEST_NAME
+    if not path.is_file():
+        raise EngineError(f"font manifest {path} is missing; the pinned fonts are not installed")
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@lru_cache(maxsize=4)
+def _verified_manifest(directory: Path) -> tuple[dict, ...]:
+    """Read the manifest and check every file's sha256 once per process and directory."""
+    path = directory / MANIFEST_NAME
+    try:
+        entries = json.loads(path.read_text(encoding="utf-8"))["fonts"]
+    except FileNotFoundError:
+        raise EngineError(f"font manifest {path} is missing; the pinned fonts are not installed") from None
+    except (ValueError, KeyError) as error:
+        raise EngineError(f"font manifest {path} is unreadable: {error}") from None
+    checked: dict[str, str] = {}
+    for entry in entries:
+        name = entry["file"]
+        if name not in checked:
+            file = directory / name
+            if not file.is_file():
+                raise EngineError(f"pinned font {file} is missing (listed in {path})")
+            checked[name] = hashlib.sha256(file.read_bytes()).hexdigest()
+        if checked[name] != entry["sha256"]:
+            raise EngineError(
+                f"pinned font {directory / name} differs from the manifest (sha256 {checked[name]}, "
+                f"expected {entry['sha256']}); restore the committed file"
+            )
+    return tuple(entries)
+
+
+@dataclass(frozen=True)
+class GlyphBitmap:
+    """A rasterized glyph: coverage (0 = none, 255 = full ink) and its offset from the pen origin."""
+
+    coverage: np.ndarray | None  # uint8 (rows, cols); None for glyphs without ink (spaces)
+    left: int  # columns right of the pen
+    top: int  # rows above the baseline
+
+
+@dataclass
+class Font:
+    """One face at one pixel size: HarfBuzz for shaping, FreeType for anti-aliased bitmaps."""
+
+    index: int  # position in the manifest (the fallback order)
+    file: str
+    face_index: int
+    scripts: tuple[str, ...]
+    hb_font: hb.Font
+    ft_face: freetype.Face
+    _cmap: frozenset[int] | None = None
+    _glyphs: dict[int, GlyphBitmap] = field(default_factory=dict)
+
+    @property
+    def cmap(self) -> frozenset[int]:
+        """The code points this face maps (loaded lazily: the CJK faces hold ~65k)."""
+        if self._cmap is None:
+            self._cmap = frozenset(self.hb_font.face.unicodes)
+        return self._cmap
+
+    def glyph(self, glyph_id: int) -> GlyphBitmap:
+        """The anti-aliased bitmap of a glyph id, rasterized once and cached."""
+        cached = self._glyphs.get(glyph_id)
+        if cached is not None:
+            return cached
+        self.ft_face.load_glyph(glyph_id, freetype.FT_LOAD_RENDER | freetype.FT_LOAD_NO_HINTING)
+        slot = self.ft_face.glyph
+        bitmap = slot.bitmap
+        coverage = None
+        if bitmap.rows and bitmap.width:
+            pitch = bitmap.pitch
+            raw = np.frombuffer(bytes(bitmap.buffer), dtype=np.uint8).reshape(bitmap.rows, abs(pitch))
+            coverage = np.ascontiguousarray(raw[:, : bitmap.width])
+            if not coverage.any():
+                coverage = None
+        result = GlyphBitmap(coverage, slot.bitmap_left, slot.bitmap_top)
+        self._glyphs[glyph_id] = result
+        return result
+
+
+class FontSet:
+    """All pinned faces at one pixel size, with the per-script preference order for fallback."""
+
+    def __init__(self, font_size: int, directory: Path | None = None) -> None:
+        directory = directory or fonts_dir()
+        entries = _verified_manifest(directory)
+        blobs: dict[str, hb.Blob] = {}
+        self.fonts: list[Font] = []
+        for index, entry in enumerate(entries):
+            path = directory / entry["file"]
+            if entry["file"] not in blobs:
+                blobs[entry["file"]] = hb.Blob.from_file_path(str(path))
+            hb_font = hb.Font(hb.Face(blobs[entry["file"]], entry["face"]))
+            hb_font.scale = (font_size * 64, font_size * 64)  # 26.6 fixed point, as FreeType
+            ft_face = freetype.Face(str(path), entry["face"])
+            ft_face.set_pixel_sizes(0, font_size)
+            self.fonts.append(
+                Font(index, entry["file"], entry["face"], tuple(entry["scripts"]), hb_font, ft_face)
+            )
+        self._preferences: dict[tuple[str, int], tuple[Font, ...]] = {}
+
+    def preference(self, script: str, cjk_face: int) -> tuple[Font, ...]:
+        """Fonts to try for a run of `script`: its own fonts first (the CJK face by language),
+        then the rest in manifest order, ending with the Unifont last resorts."""
+        key = (script, cjk_face)
+        cached = self._preferences.get(key)
+        if cached is not None:
+            return cached
+        own = [f for f in self.fonts if script in f.scripts]
+        own.sort(key=lambda f: (f.file == CJK_FILE and f.face_index != cjk_face, f.index))
+        if not own and script in ("Zyyy", "Zinh", "Zzzz"):
+            own = [f for f in self.fonts if "Zyyy" in f.scripts]
+        rest = [f for f in self.fonts if f not in own and "*" not in f.scripts]
+        rest.sort(key=lambda f: (f.file == CJK_FILE and f.face_index != cjk_face, f.index))
+        last = [f for f in self.fonts if "*" in f.scripts and f not in own]
+        ranked = tuple(own + rest + last)
+        self._preferences[key] = ranked
+        return ranked

@@ -1,0 +1,330 @@
+"""Unicode text -> uint8 pixels: itemize, shape each word once, wrap, reorder per line, blit.
+
+Speed comes from caching at the level where texts repeat: tokens (itemization), words (a shaped
+and rasterized strip per font/script/direction/language/text) and glyphs (FreeType bitmaps). A
+text then costs a few dictionary look-ups and one `np.minimum` per word.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import uharfbuzz as hb
+
+from engine.errors import EngineError
+from engine.render.bidi import needs_bidi, paragraph_levels, visual_order
+from engine.render.fonts import CJK_FACE_JP, CJK_FACE_KR, Font, FontSet, cjk_face_for_lang
+from engine.render.itemize import Piece, Word, itemize_token
+from engine.render.text import TOKENS, char_info, grapheme_starts, sanitise
+
+_KANA = re.compile("[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f]")
+_HANGUL = re.compile("[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]")
+CACHE_LIMIT = 200_000  # entries per cache before it is emptied (bounds memory on endless input)
+CACHED_TEXT_MAX = 64  # longer pieces are pathological (no spaces): shaped but not cached
+
+
+@dataclass(frozen=True)
+class RenderConfig:
+    """Canvas and type size in pixels; `lang` (BCP-47) picks the CJK face and HarfBuzz language."""
+
+    width: int = 224
+    height: int = 224
+    font_size: int = 16
+    margin: int = 4
+    lang: str | None = None
+
+
+class Rendered:
+    """Pixels (uint8 H x W, 255 = paper, 0 = ink) and what happened while drawing them."""
+
+    def __init__(self, pixels: np.ndarray, lines: int, truncated: bool, notdef: int) -> None:
+        self.pixels = pixels
+        self.lines = lines
+        self.truncated = truncated
+        self.notdef = notdef
+
+    def ink_mask(self, patch: int) -> np.ndarray:
+        """bool (H // patch, W // patch): True where a patch holds any ink (blank ones may be dropped)."""
+        if patch <= 0:
+            raise EngineError(f"patch size must be positive, got {patch}")
+        rows, cols = self.pixels.shape[0] // patch, self.pixels.shape[1] // patch
+        blocks = self.pixels[: rows * patch, : cols * patch].reshape(rows, patch, cols, patch)
+        return (blocks < 255).any(axis=(1, 3))
+
+    def __repr__(self) -> str:
+        return (
+            f"Rendered({self.pixels.shape[1]}x{self.pixels.shape[0]}, lines={self.lines}, "
+            f"truncated={self.truncated}, notdef={self.notdef})"
+        )
+
+
+@dataclass(frozen=True)
+class Strip:
+    """A shaped, rasterized piece: `paper` (255 = blank) placed at (pen + dx, baseline + dy)."""
+
+    advance: int
+    paper: np.ndarray | None
+    dx: int
+    dy: int
+    notdef: int
+
+
+def _round26(value: int) -> int:
+    """26.6 fixed point to whole pixels, rounding half up (deterministic, no floats)."""
+    return (value + 32) >> 6
+
+
+def _check(config: RenderConfig) -> None:
+    if config.width < 1 or config.height < 1 or config.font_size < 1 or config.margin < 0:
+        raise EngineError(f"invalid render configuration {config}: sizes must be positive")
+    if config.font_size > 1024 or config.width * config.height > 64_000_000:
+        raise EngineError(f"render configuration {config} is too large")
+
+
+class Renderer:
+    """Holds the fonts and the caches for one configuration; use one per process or worker."""
+
+    def __init__(self, config: RenderConfig = RenderConfig()) -> None:
+        _check(config)
+        self.config = config
+        self.fonts = FontSet(config.font_size)
+        size = config.font_size
+        self.line_height = max(1, (size * 5 + 2) // 4)  # 1.25 em
+        self.ascent = (size * 9 + 5) // 10  # baseline 0.9 em below the line's top
+        self.max_lines = max(1, (config.height - 2 * config.margin) // self.line_height)
+        self.avail = max(1, config.width - 2 * config.margin)
+        # No glyph is narrower than ~1/8 em, so this many characters always fill the canvas.
+        self.max_chars = self.max_lines * (self.avail * 8 // size + 8) * 4
+        self._tokens: dict[tuple, tuple[tuple[Word, ...], str | None]] = {}
+        self._strips: dict[tuple, Strip] = {}
+
+    # --- shaping ---------------------------------------------------------------------------
+    def _shape(self, font: Font, script: str, rtl: bool, lang: str | None, text: str) -> Strip:
+        key = (font.index, script, rtl, lang, text)
+        strip = self._strips.get(key)
+        if strip is None:
+            strip = self._rasterize(font, script, rtl, lang, text)
+            if len(text) <= CACHED_TEXT_MAX:
+                if len(self._strips) >= CACHE_LIMIT:
+                    self._strips.clear()
+                self._strips[key] = strip
+        return strip
+
+    def _rasterize(self, font: Font, script: str, rtl: bool, lang: str | None, text: str) -> Strip:
+        """Shape with HarfBuzz and draw the glyphs into one strip (clipped to a canvas' reach)."""
+        buf = hb.Buffer()
+        buf.add_str(text)
+        buf.script = script
+        buf.direction = "rtl" if rtl else "ltr"
+        if lang:
+            buf.language = lang
+        hb.shape(font.hb_font, buf)
+        pen = 0
+        notdef = 0
+        placed: list[tuple[int, int, np.ndarray]] = []
+        reach_x, reach_y = 2 * self.config.width, 2 * self.config.height
+        for info, pos in zip(buf.glyph_infos, buf.glyph_positions):
+            if info.codepoint == 0:
+                notdef += 1
+            bitmap = font.glyph(info.codepoint)
+            if bitmap.coverage is not None:
+                col = _round26(pen + pos.x_offset) + bitmap.left
+                row = -_round26(pos.y_offset) - bitmap.top
+                if -reach_x < col < reach_x and -reach_y < row < reach_y:
+                    placed.append((row, col, bitmap.coverage))
+            pen += pos.x_advance
+        advance = _round26(pen)
+        if not placed:
+            return Strip(advance, None, 0, 0, notdef)
+        top = min(row for row, _, _ in placed)
+        left = min(col for _, col, _ in placed)
+        bottom = max(row + cov.shape[0] for row, _, cov in placed)
+        right = max(col + cov.shape[1] for _, col, cov in placed)
+        ink = np.zeros((bottom - top, right - left), dtype=np.uint8)
+        for row, col, cov in placed:
+            region = ink[row - top : row - top + cov.shape[0], col - left : col - left + cov.shape[1]]
+            np.maximum(region, cov, out=region)
+        return Strip(advance, 255 - ink, left, top, notdef)
+
+    # --- layout ----------------------------------------------------------------------------
+    def _words(self, paragraph: str, cjk_face: int) -> list[tuple[int, Word]]:
+        """(token offset, word) pairs of a paragraph, itemized through the token cache."""
+        result: list[tuple[int, Word]] = []
+        script = None
+        for match in TOKENS.finditer(paragraph):
+            token = match.group()
+            key = (token, script, cjk_face)
+            cached = self._tokens.get(key)
+            if cached is None:
+                cached = itemize_token(token, script, self.fonts, cjk_face)
+                if len(self._tokens) >= CACHE_LIMIT:
+                    self._tokens.clear()
+                self._tokens[key] = cached
+            words, script = cached
+            offset = match.start()
+            result.extend((offset, word) for word in words)
+        return result
+
+    def _items(
+        self, paragraph: str, offset: int, pieces: tuple[Piece, ...], levels: list[int] | None, lang: str | None
+    ) -> list[tuple[Strip, int]]:
+        """Shaped strips and their bidi levels for pieces, split further where the level changes."""
+        items = []
+        for piece in pieces:
+            start, end = offset + piece.start, offset + piece.end
+            if levels is None:
+                items.append((self._shape(piece.font, piece.script, False, lang, paragraph[start:end]), 0))
+                continue
+            run_start = start
+            for i in range(start + 1, end + 1):
+                if i == end or levels[i] != levels[run_start]:
+                    level = levels[run_start]
+                    strip = self._shape(piece.font, piece.script, level % 2 == 1, lang, paragraph[run_start:i])
+                    items.append((strip, level))
+                    run_start = i
+        return items
+
+    def _split_to_fit(
+        self, paragraph: str, offset: int, word: Word, levels: list[int] | None, lang: str | None
+    ) -> list[list[tuple[Strip, int]]]:
+        """A word wider than a whole line, cut at grapheme boundaries into line-sized parts."""
+        start, end = offset + word.pieces[0].start, offset + word.pieces[-1].end
+        text = paragraph[start:end]
+        bounds = grapheme_starts(text, [char_info(ch) for ch in text]) + [len(text)]
+        parts = []
+        first = 0
+        while first < len(bounds) - 1 and len(parts) < self.max_lines:
+            low, high = first + 1, min(len(bounds) - 1, first + self.avail + 1)
+            while low < high:  # the most graphemes that still fit (at least one)
+                mid = (low + high + 1) // 2
+                items = self._clip_items(paragraph, offset, word, bounds[first], bounds[mid], levels, lang)
+                if sum(strip.advance for strip, _ in items) <= self.avail:
+                    low = mid
+                else:
+                    high = mid - 1
+            parts.append(self._clip_items(paragraph, offset, word, bounds[first], bounds[low], levels, lang))
+            first = low
+        return parts
+
+    def _clip_items(
+        self, paragraph: str, offset: int, word: Word, lo: int, hi: int, levels: list[int] | None, lang: str | None
+    ) -> list[tuple[Strip, int]]:
+        """Items of the part of a word between its character offsets lo and hi."""
+        base = word.pieces[0].start
+        pieces = tuple(
+            Piece(max(p.start, base + lo), min(p.end, base + hi), p.script, p.font)
+            for p in word.pieces
+            if p.end > base + lo and p.start < base + hi
+        )
+        return self._items(paragraph, offset, pieces, levels, lang)
+
+    def _lines(
+        self, paragraph: str, cjk_face: int, lang: str | None, budget: int
+    ) -> tuple[list[list[tuple[Strip, int]]], int, bool]:
+        """Greedy line filling of one paragraph: at most `budget` lines; returns the lines (items
+        in logical order), the paragraph's base level and whether text was left over."""
+        levels = None
+        base = 0
+        if needs_bidi(paragraph):
+            base, levels = paragraph_levels(paragraph)
+        lines: list[list[tuple[Strip, int]]] = []
+        line: list[tuple[Strip, int]] = []
+        trailing: list[tuple[Strip, int]] = []
+        width = 0
+        for offset, word in self._words(paragraph, cjk_face):
+            items = self._items(paragraph, offset, word.pieces, levels, lang)
+            spaces = self._items(paragraph, offset, (word.space,), levels, lang) if word.space else []
+            need = sum(strip.advance for strip, _ in items)
+            if line and width + need > self.avail:
+                lines.append(line)
+                line, trailing, width = [], [], 0
+                if len(lines) >= budget:
+                    return lines, base, True
+            if not line and need > self.avail:
+                parts = self._split_to_fit(paragraph, offset, word, levels, lang)
+                for part in parts[:-1]:
+                    lines.append(part)
+                    if len(lines) >= budget:
+                        return lines, base, True
+                items = parts[-1]
+                need = sum(strip.advance for strip, _ in items)
+            line.extend(trailing)
+            line.extend(items)
+            trailing = spaces
+            width += need + sum(strip.advance for strip, _ in spaces)
+        if line or not lines:
+            lines.append(line)
+        return lines, base, False
+
+    # --- drawing ---------------------------------------------------------------------------
+    def _cjk_face_and_lang(self, text: str) -> tuple[int, str | None]:
+        """The CJK face and HarfBuzz language: from the hint, else guessed from kana / Hangul."""
+        lang = self.config.lang
+        if lang:
+            return cjk_face_for_lang(lang), lang
+        if _KANA.search(text):
+            return CJK_FACE_JP, "ja"
+        if _HANGUL.search(text):
+            return CJK_FACE_KR, "ko"
+        return cjk_face_for_lang(None), None
+
+    def render(self, text: str) -> Rendered:
+        """Draw `text` (any str) onto a fresh canvas; stops once the canvas is full."""
+        if not isinstance(text, str):
+            raise EngineError(f"render expects a str, got {type(text).__name__}")
+        config = self.config
+        canvas = np.full((config.height, config.width), 255, dtype=np.uint8)
+        limit = self.max_chars
+        truncated = len(text) > limit and not text[limit:].isspace()
+        text = sanitise(text[:limit])
+        cjk_face, lang = self._cjk_face_and_lang(text)
+        paragraphs = text.rstrip("\n").split("\n") if text.strip() else []
+        used = 0
+        notdef = 0
+        for number, paragraph in enumerate(paragraphs):
+            if used >= self.max_lines:
+                truncated = truncated or any(p.strip() for p in paragraphs[number:])
+                break
+            lines, base, left_over = self._lines(paragraph, cjk_face, lang, self.max_lines - used)
+            truncated = truncated or left_over
+            for line in lines:
+                notdef += self._draw_line(canvas, line, used, base)
+                used += 1
+        return Rendered(canvas, used, truncated, notdef)
+
+    def _draw_line(self, canvas: np.ndarray, line: list[tuple[Strip, int]], number: int, base: int) -> int:
+        """Blit one line's strips in visual order (right-aligned for RTL paragraphs); returns notdefs."""
+        config = self.config
+        if base or any(level for _, level in line):
+            order = visual_order([level for _, level in line])
+            line = [line[i] for i in order]
+        width = sum(strip.advance for strip, _ in line)
+        x = config.width - config.margin - width if base % 2 else config.margin
+        baseline = config.margin + self.ascent + number * self.line_height
+        height, canvas_width = canvas.shape
+        notdef = 0
+        for strip, _ in line:
+            notdef += strip.notdef
+            paper = strip.paper
+            if paper is not None:
+                top, left = baseline + strip.dy, x + strip.dx
+                r0, c0 = max(top, 0), max(left, 0)
+                r1, c1 = min(top + paper.shape[0], height), min(left + paper.shape[1], canvas_width)
+                if r0 < r1 and c0 < c1:
+                    target = canvas[r0:r1, c0:c1]
+                    np.minimum(target, paper[r0 - top : r1 - top, c0 - left : c1 - left], out=target)
+            x += strip.advance
+        return notdef
+
+
+@lru_cache(maxsize=8)
+def cached_renderer(config: RenderConfig) -> Renderer:
+    """One Renderer per configuration per process (fonts load once)."""
+    return Renderer(config)
+
+
+def render(text: str, config: RenderConfig = RenderConfig()) -> Rendered:
+    """Render with a shared, cached Renderer for `config`."""
+    return cached_renderer(config).render(text)

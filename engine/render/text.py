@@ -1,0 +1,165 @@
+"""Text analysis before shaping: sanitising, grapheme clusters, scripts, and line-break chances.
+
+Everything here works on code points of one paragraph and is cached per character, so the
+per-text cost is a few dictionary look-ups per character.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from fontTools.unicodedata import script as _script_of
+
+# Characters CLIPPO would have drawn as boxes or that must not reach HarfBuzz.
+_SURROGATES = re.compile("[\ud800-\udfff]")
+_LINE_BREAKS = re.compile("\r\n|[\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
+_CONTROLS = re.compile("[\x00-\x08\x0e-\x1b\x1f\x7f-\x84\x86-\x9f]")
+
+COMMON = ("Zyyy", "Zinh", "Zzzz")
+CJK_SCRIPTS = frozenset({"Hani", "Hira", "Kana", "Bopo", "Yiii"})
+# Scripts written without spaces whose words we cannot find without a dictionary: break between
+# clusters (never after a leading vowel, which is stored before the consonant it precedes).
+CLUSTER_BREAK_SCRIPTS = frozenset({"Thai", "Laoo", "Khmr", "Mymr"})
+LEADING_VOWELS = frozenset("\u0e40\u0e41\u0e42\u0e43\u0e44\u0ec0\u0ec1\u0ec2\u0ec3\u0ec4")
+# Kinsoku (basic): lines must not start with closing marks, small kana, iteration marks...
+NO_BREAK_BEFORE = frozenset(
+    "、。，．・：；？！ー)）]］}｝」』】〕〉》〙〗〟’”ぁぃぅぇぉっゃゅょゎゕゖァィゥェォッャュョヮヵヶ"
+    "ㇰㇱㇲㇳㇴㇵㇶㇷㇸㇹㇺㇻㇼㇽㇾㇿ々〻ゝゞヽヾ‐゠–〜～…‥.,:;!?%\u0e46\u0e2f\u0ec6\u0eaf"
+    "\u17d4\u17d5\u17d6\u104a\u104b"
+)
+# ... nor end with opening marks.
+NO_BREAK_AFTER = frozenset("(（[［{｛「『【〔〈《〘〖〝‘“")
+TIBETAN_TSHEG = "\u0f0b"
+SPACES = " \t\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2008\u2009\u200a\u205f\u3000"
+# A paragraph splits into tokens: a run of non-spaces plus the spaces after it (the only place a
+# Latin-like line may break); non-breaking spaces (U+00A0, U+2007, U+202F) stay inside tokens.
+TOKENS = re.compile(f"[{SPACES}]+|[^{SPACES}]+[{SPACES}]*")
+
+# Grapheme-cluster classes (a compact subset of UAX #29 that keeps marks, conjuncts, emoji
+# sequences, flags and Hangul jamo together).
+OTHER, EXTEND, ZWJ, VIRAMA, PICTO, REGIONAL, PREPEND, HAN_L, HAN_V, HAN_T, HAN_LV, HAN_LVT = range(12)
+
+
+@dataclass(frozen=True)
+class CharInfo:
+    script: str
+    cluster_class: int
+    ignorable: bool  # default-ignorable: needs no glyph of its own (ZWJ, VS, bidi controls...)
+    letter: bool
+
+
+def _cluster_class(ch: str, category: str) -> int:
+    cp = ord(ch)
+    if cp == 0x200D:
+        return ZWJ
+    if 0x1F1E6 <= cp <= 0x1F1FF:
+        return REGIONAL
+    if 0x1100 <= cp <= 0x115F or 0xA960 <= cp <= 0xA97F:
+        return HAN_L
+    if 0x1160 <= cp <= 0x11A7 or 0xD7B0 <= cp <= 0xD7C6:
+        return HAN_V
+    if 0x11A8 <= cp <= 0x11FF or 0xD7CB <= cp <= 0xD7FB:
+        return HAN_T
+    if 0xAC00 <= cp <= 0xD7A3:
+        return HAN_LV if (cp - 0xAC00) % 28 == 0 else HAN_LVT
+    if unicodedata.combining(ch) == 9 and category[0] == "M":
+        return VIRAMA
+    if (
+        category in ("Mn", "Me", "Mc")
+        or cp == 0x200C
+        or 0xFE00 <= cp <= 0xFE0F
+        or 0xE0020 <= cp <= 0xE007F
+        or 0xE0100 <= cp <= 0xE01EF
+        or 0x1F3FB <= cp <= 0x1F3FF
+    ):
+        return EXTEND
+    if cp in (0x0600, 0x0601, 0x0602, 0x0603, 0x0604, 0x0605, 0x06DD, 0x070F, 0x08E2, 0x0D4E, 0x110BD):
+        return PREPEND
+    if category == "So" or 0x1F000 <= cp <= 0x1FAFF:
+        return PICTO
+    return OTHER
+
+
+_INFO: dict[str, CharInfo] = {}
+
+
+def char_info(ch: str) -> CharInfo:
+    """Script, cluster class and ignorability of one character (memoised: called per character)."""
+    info = _INFO.get(ch)
+    if info is None:
+        category = unicodedata.category(ch)
+        cp = ord(ch)
+        ignorable = (
+            category == "Cf"
+            or 0xFE00 <= cp <= 0xFE0F
+            or 0xE0100 <= cp <= 0xE01EF
+            or cp in (0x034F, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x3164, 0xFFA0)
+        ) and cp not in (0x0600, 0x0601, 0x0602, 0x0603, 0x0604, 0x0605, 0x06DD, 0x070F, 0x08E2, 0x110BD)
+        info = CharInfo(_script_of(ch), _cluster_class(ch, category), ignorable, category[0] == "L")
+        _INFO[ch] = info
+    return info
+
+
+def sanitise(text: str) -> str:
+    """NFC text HarfBuzz can take: lone surrogates become U+FFFD, control characters vanish,
+    tabs become spaces and every line-break convention becomes "\\n"."""
+    text = _SURROGATES.sub("\ufffd", text)
+    text = _LINE_BREAKS.sub("\n", text)
+    text = _CONTROLS.sub("", text).replace("\t", " ")
+    return unicodedata.normalize("NFC", text)
+
+
+def _joins(prev: CharInfo, cur: CharInfo, regional_run: int) -> bool:
+    """True where no grapheme boundary lies between `prev` and `cur`."""
+    c = cur.cluster_class
+    p = prev.cluster_class
+    if c in (EXTEND, ZWJ, VIRAMA):
+        return True
+    if p == PREPEND:
+        return True
+    if p == ZWJ and c == PICTO:
+        return True
+    if p == VIRAMA and cur.letter and cur.script == prev.script:
+        return True  # conjuncts / subscript consonants (Khmer coeng, Myanmar virama): GB9c
+    if p == HAN_L and c in (HAN_L, HAN_V, HAN_LV, HAN_LVT):
+        return True
+    if p in (HAN_LV, HAN_V) and c in (HAN_V, HAN_T):
+        return True
+    if p in (HAN_LVT, HAN_T) and c == HAN_T:
+        return True
+    if p == REGIONAL and c == REGIONAL and regional_run % 2 == 1:
+        return True
+    return False
+
+
+def grapheme_starts(text: str, infos: list[CharInfo]) -> list[int]:
+    """Offsets where grapheme clusters begin (always starts with 0 for non-empty text)."""
+    starts = [0] if text else []
+    regional_run = 1 if infos and infos[0].cluster_class == REGIONAL else 0
+    for i in range(1, len(text)):
+        cur = infos[i]
+        if not _joins(infos[i - 1], cur, regional_run):
+            starts.append(i)
+            regional_run = 0
+        if cur.cluster_class == REGIONAL:
+            regional_run += 1
+    return starts
+
+
+def is_ideographic(ch: str, info: CharInfo) -> bool:
+    """Characters between which CJK text may break (ideographs, kana, CJK punctuation)."""
+    cp = ord(ch)
+    return info.script in CJK_SCRIPTS or 0x3000 <= cp <= 0x303F or 0xFF00 <= cp <= 0xFFEF
+
+
+def break_allowed(before: str, before_info: CharInfo, after: str, after_info: CharInfo) -> bool:
+    """A line may break between two grapheme clusters of one token: `before` is the last character
+    of the first cluster, `after` the first of the second."""
+    if after in NO_BREAK_BEFORE or before in NO_BREAK_AFTER:
+        return False
+    if is_ideographic(before, before_info) or is_ideographic(after, after_info):
+        return True
+    if before_info.script in CLUSTER_BREAK_SCRIPTS and after_info.script in CLUSTER_BREAK_SCRIPTS:
+        return before not in LEADING_VOWELS
+    return before == TIBETAN_TSHEG
