@@ -7,10 +7,13 @@ text then costs a few dictionary look-ups and one `np.minimum` per word.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
 import uharfbuzz as hb
 
 from engine.errors import EngineError
@@ -21,7 +24,8 @@ from engine.render.text import TOKENS, char_info, grapheme_starts, sanitise
 
 _KANA = re.compile("[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f]")
 _HANGUL = re.compile("[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]")
-CACHE_LIMIT = 200_000  # entries per cache before it is emptied (bounds memory on endless input)
+CACHE_LIMIT = 200_000  # token entries before the token caches are emptied (bounds memory)
+STRIP_CACHE_BYTES = 64 << 20  # rasterized words kept per Renderer before the caches are emptied
 CACHED_TEXT_MAX = 64  # longer pieces are pathological (no spaces): shaped but not cached
 
 
@@ -60,15 +64,40 @@ class Rendered:
         )
 
 
-@dataclass(frozen=True)
-class Strip:
-    """A shaped, rasterized piece: `paper` (255 = blank) placed at (pen + dx, baseline + dy)."""
+class Strip(NamedTuple):
+    """A shaped, rasterized piece, its top-left corner at (pen + dx, baseline + dy).
+
+    `paper` (255 = blank) is stored flat with the canvas' row stride (rows * width - width + cols
+    values), so drawing it is one `np.minimum` on a contiguous slice of the flat canvas.
+    """
 
     advance: int
     paper: np.ndarray | None
+    rows: int
+    cols: int
     dx: int
     dy: int
     notdef: int
+
+    def paper_2d(self, stride: int) -> np.ndarray:
+        """The (rows, cols) view of `paper` (for drawing clipped at the canvas edges)."""
+        return as_strided(self.paper, shape=(self.rows, self.cols), strides=(stride, 1), writeable=False)
+
+
+Item = tuple[Strip, int]  # a strip and its bidi level
+
+
+class ShapedWord(NamedTuple):
+    """A word ready for line filling: its items and width, then its trailing spaces' items and width."""
+
+    items: tuple[Item, ...]
+    need: int
+    spaces: tuple[Item, ...]
+    space_width: int
+
+
+def _width(items: Sequence[Item]) -> int:
+    return sum(strip.advance for strip, _ in items)
 
 
 def _round26(value: int) -> int:
@@ -97,8 +126,11 @@ class Renderer:
         self.avail = max(1, config.width - 2 * config.margin)
         # No glyph is narrower than ~1/8 em, so this many characters always fill the canvas.
         self.max_chars = self.max_lines * (self.avail * 8 // size + 8) * 4
+        self._blank = np.full((config.height, config.width), 255, dtype=np.uint8)
         self._tokens: dict[tuple, tuple[tuple[Word, ...], str | None]] = {}
+        self._shaped_tokens: dict[tuple, tuple[tuple[tuple[Word, ShapedWord], ...], str | None]] = {}
         self._strips: dict[tuple, Strip] = {}
+        self._strip_bytes = 0
 
     # --- shaping ---------------------------------------------------------------------------
     def _shape(self, font: Font, script: str, rtl: bool, lang: str | None, text: str) -> Strip:
@@ -107,8 +139,11 @@ class Renderer:
         if strip is None:
             strip = self._rasterize(font, script, rtl, lang, text)
             if len(text) <= CACHED_TEXT_MAX:
-                if len(self._strips) >= CACHE_LIMIT:
+                self._strip_bytes += 0 if strip.paper is None else strip.paper.nbytes
+                if self._strip_bytes > STRIP_CACHE_BYTES:  # shaped tokens hold strips too
                     self._strips.clear()
+                    self._shaped_tokens.clear()
+                    self._strip_bytes = 0
                 self._strips[key] = strip
         return strip
 
@@ -137,7 +172,7 @@ class Renderer:
             pen += pos.x_advance
         advance = _round26(pen)
         if not placed:
-            return Strip(advance, None, 0, 0, notdef)
+            return Strip(advance, None, 0, 0, 0, 0, notdef)
         top = min(row for row, _, _ in placed)
         left = min(col for _, col, _ in placed)
         bottom = max(row + cov.shape[0] for row, _, cov in placed)
@@ -146,117 +181,141 @@ class Renderer:
         for row, col, cov in placed:
             region = ink[row - top : row - top + cov.shape[0], col - left : col - left + cov.shape[1]]
             np.maximum(region, cov, out=region)
-        return Strip(advance, 255 - ink, left, top, notdef)
+        stride = self.config.width
+        ink = ink[:, :stride]  # a lone cluster wider than the canvas can never be seen whole
+        rows, cols = ink.shape
+        paper = np.full(rows * stride, 255, dtype=np.uint8)
+        paper.reshape(rows, stride)[:, :cols] = 255 - ink
+        return Strip(advance, paper[: (rows - 1) * stride + cols], rows, cols, left, top, notdef)
 
     # --- layout ----------------------------------------------------------------------------
-    def _words(self, paragraph: str, cjk_face: int) -> list[tuple[int, Word]]:
-        """(token offset, word) pairs of a paragraph, itemized through the token cache."""
-        result: list[tuple[int, Word]] = []
-        script = None
-        for match in TOKENS.finditer(paragraph):
-            token = match.group()
-            key = (token, script, cjk_face)
-            cached = self._tokens.get(key)
-            if cached is None:
-                cached = itemize_token(token, script, self.fonts, cjk_face)
-                if len(self._tokens) >= CACHE_LIMIT:
-                    self._tokens.clear()
-                self._tokens[key] = cached
-            words, script = cached
-            offset = match.start()
-            result.extend((offset, word) for word in words)
-        return result
+    def _itemized(self, token: str, script: str | None, cjk_face: int) -> tuple[tuple[Word, ...], str | None]:
+        key = (token, script, cjk_face)
+        cached = self._tokens.get(key)
+        if cached is None:
+            cached = itemize_token(token, script, self.fonts, cjk_face)
+            if len(self._tokens) >= CACHE_LIMIT:
+                self._tokens.clear()
+            self._tokens[key] = cached
+        return cached
 
-    def _items(
-        self, paragraph: str, offset: int, pieces: tuple[Piece, ...], levels: list[int] | None, lang: str | None
-    ) -> list[tuple[Strip, int]]:
-        """Shaped strips and their bidi levels for pieces, split further where the level changes."""
+    def _items(self, text: str, pieces: tuple[Piece, ...], levels: list[int] | None, lang: str | None) -> list[Item]:
+        """Shaped strips and bidi levels of pieces of `text`, split further where the level changes."""
         items = []
         for piece in pieces:
-            start, end = offset + piece.start, offset + piece.end
+            start, end = piece.start, piece.end
             if levels is None:
-                items.append((self._shape(piece.font, piece.script, False, lang, paragraph[start:end]), 0))
+                items.append((self._shape(piece.font, piece.script, False, lang, text[start:end]), 0))
                 continue
             run_start = start
             for i in range(start + 1, end + 1):
                 if i == end or levels[i] != levels[run_start]:
                     level = levels[run_start]
-                    strip = self._shape(piece.font, piece.script, level % 2 == 1, lang, paragraph[run_start:i])
+                    strip = self._shape(piece.font, piece.script, level % 2 == 1, lang, text[run_start:i])
                     items.append((strip, level))
                     run_start = i
         return items
 
-    def _split_to_fit(
-        self, paragraph: str, offset: int, word: Word, levels: list[int] | None, lang: str | None
-    ) -> list[list[tuple[Strip, int]]]:
+    def _shape_word(self, token: str, word: Word, levels: list[int] | None, lang: str | None) -> ShapedWord:
+        items = tuple(self._items(token, word.pieces, levels, lang))
+        spaces = tuple(self._items(token, (word.space,), levels, lang)) if word.space else ()
+        return ShapedWord(items, _width(items), spaces, _width(spaces))
+
+    def _shaped_words(
+        self, paragraph: str, cjk_face: int, lang: str | None, levels: list[int] | None
+    ) -> Iterator[tuple[str, Word, list[int] | None, ShapedWord]]:
+        """Each word of a paragraph with its token, the token's levels and its shaped form.
+
+        Left-to-right paragraphs (no levels) take whole shaped tokens from a cache; bidi
+        paragraphs shape per occurrence, since a token's levels depend on its neighbours.
+        """
+        script = None
+        for match in TOKENS.finditer(paragraph):
+            token = match.group()
+            if levels is None:
+                key = (token, script, cjk_face, lang)
+                cached = self._shaped_tokens.get(key)
+                if cached is None:
+                    words, next_script = self._itemized(token, script, cjk_face)
+                    cached = tuple((word, self._shape_word(token, word, None, lang)) for word in words), next_script
+                    if len(self._shaped_tokens) >= CACHE_LIMIT:
+                        self._shaped_tokens.clear()
+                    self._shaped_tokens[key] = cached
+                shaped_words, script = cached
+                for word, shaped in shaped_words:
+                    yield token, word, None, shaped
+            else:
+                words, script = self._itemized(token, script, cjk_face)
+                token_levels = levels[match.start() : match.end()]
+                for word in words:
+                    yield token, word, token_levels, self._shape_word(token, word, token_levels, lang)
+
+    def _split_to_fit(self, token: str, word: Word, levels: list[int] | None, lang: str | None) -> list[list[Item]]:
         """A word wider than a whole line, cut at grapheme boundaries into line-sized parts."""
-        start, end = offset + word.pieces[0].start, offset + word.pieces[-1].end
-        text = paragraph[start:end]
+        base = word.pieces[0].start
+        text = token[base : word.pieces[-1].end]
         bounds = grapheme_starts(text, [char_info(ch) for ch in text]) + [len(text)]
+
+        def part(lo: int, hi: int) -> list[Item]:
+            pieces = tuple(
+                Piece(max(p.start, base + bounds[lo]), min(p.end, base + bounds[hi]), p.script, p.font)
+                for p in word.pieces
+                if p.end > base + bounds[lo] and p.start < base + bounds[hi]
+            )
+            return self._items(token, pieces, levels, lang)
+
         parts = []
         first = 0
         while first < len(bounds) - 1 and len(parts) < self.max_lines:
             low, high = first + 1, min(len(bounds) - 1, first + self.avail + 1)
             while low < high:  # the most graphemes that still fit (at least one)
                 mid = (low + high + 1) // 2
-                items = self._clip_items(paragraph, offset, word, bounds[first], bounds[mid], levels, lang)
-                if sum(strip.advance for strip, _ in items) <= self.avail:
+                if _width(part(first, mid)) <= self.avail:
                     low = mid
                 else:
                     high = mid - 1
-            parts.append(self._clip_items(paragraph, offset, word, bounds[first], bounds[low], levels, lang))
+            parts.append(part(first, low))
             first = low
         return parts
 
-    def _clip_items(
-        self, paragraph: str, offset: int, word: Word, lo: int, hi: int, levels: list[int] | None, lang: str | None
-    ) -> list[tuple[Strip, int]]:
-        """Items of the part of a word between its character offsets lo and hi."""
-        base = word.pieces[0].start
-        pieces = tuple(
-            Piece(max(p.start, base + lo), min(p.end, base + hi), p.script, p.font)
-            for p in word.pieces
-            if p.end > base + lo and p.start < base + hi
-        )
-        return self._items(paragraph, offset, pieces, levels, lang)
-
     def _lines(
         self, paragraph: str, cjk_face: int, lang: str | None, budget: int
-    ) -> tuple[list[list[tuple[Strip, int]]], int, bool]:
+    ) -> tuple[list[list[Item]], int, bool, bool]:
         """Greedy line filling of one paragraph: at most `budget` lines; returns the lines (items
-        in logical order), the paragraph's base level and whether text was left over."""
+        in logical order), the paragraph's base level, whether it needed bidi, and whether text
+        was left over."""
         levels = None
         base = 0
-        if needs_bidi(paragraph):
+        bidi = needs_bidi(paragraph)
+        if bidi:
             base, levels = paragraph_levels(paragraph)
-        lines: list[list[tuple[Strip, int]]] = []
-        line: list[tuple[Strip, int]] = []
-        trailing: list[tuple[Strip, int]] = []
+        avail = self.avail
+        lines: list[list[Item]] = []
+        line: list[Item] = []
+        trailing: tuple[Item, ...] = ()
         width = 0
-        for offset, word in self._words(paragraph, cjk_face):
-            items = self._items(paragraph, offset, word.pieces, levels, lang)
-            spaces = self._items(paragraph, offset, (word.space,), levels, lang) if word.space else []
-            need = sum(strip.advance for strip, _ in items)
-            if line and width + need > self.avail:
+        for token, word, token_levels, shaped in self._shaped_words(paragraph, cjk_face, lang, levels):
+            items, need, spaces, space_width = shaped
+            if line and width + need > avail:
                 lines.append(line)
-                line, trailing, width = [], [], 0
+                line, trailing, width = [], (), 0
                 if len(lines) >= budget:
-                    return lines, base, True
-            if not line and need > self.avail:
-                parts = self._split_to_fit(paragraph, offset, word, levels, lang)
+                    return lines, base, bidi, True
+            if not line and need > avail:
+                parts = self._split_to_fit(token, word, token_levels, lang)
                 for part in parts[:-1]:
                     lines.append(part)
                     if len(lines) >= budget:
-                        return lines, base, True
+                        return lines, base, bidi, True
                 items = parts[-1]
-                need = sum(strip.advance for strip, _ in items)
+                need = _width(items)
             line.extend(trailing)
             line.extend(items)
             trailing = spaces
-            width += need + sum(strip.advance for strip, _ in spaces)
+            width += need + space_width
         if line or not lines:
             lines.append(line)
-        return lines, base, False
+        return lines, base, bidi, False
 
     # --- drawing ---------------------------------------------------------------------------
     def _cjk_face_and_lang(self, text: str) -> tuple[int, str | None]:
@@ -274,8 +333,7 @@ class Renderer:
         """Draw `text` (any str) onto a fresh canvas; stops once the canvas is full."""
         if not isinstance(text, str):
             raise EngineError(f"render expects a str, got {type(text).__name__}")
-        config = self.config
-        canvas = np.full((config.height, config.width), 255, dtype=np.uint8)
+        canvas = self._blank.copy()
         limit = self.max_chars
         truncated = len(text) > limit and not text[limit:].isspace()
         text = sanitise(text[:limit])
@@ -287,36 +345,46 @@ class Renderer:
             if used >= self.max_lines:
                 truncated = truncated or any(p.strip() for p in paragraphs[number:])
                 break
-            lines, base, left_over = self._lines(paragraph, cjk_face, lang, self.max_lines - used)
+            lines, base, bidi, left_over = self._lines(paragraph, cjk_face, lang, self.max_lines - used)
             truncated = truncated or left_over
             for line in lines:
-                notdef += self._draw_line(canvas, line, used, base)
+                notdef += self._draw_line(canvas, line, used, base, bidi)
                 used += 1
         return Rendered(canvas, used, truncated, notdef)
 
-    def _draw_line(self, canvas: np.ndarray, line: list[tuple[Strip, int]], number: int, base: int) -> int:
+    def _draw_line(self, canvas: np.ndarray, line: list[Item], number: int, base: int, bidi: bool) -> int:
         """Blit one line's strips in visual order (right-aligned for RTL paragraphs); returns notdefs."""
-        config = self.config
-        if base or any(level for _, level in line):
+        if bidi:
             order = visual_order([level for _, level in line])
             line = [line[i] for i in order]
-        width = sum(strip.advance for strip, _ in line)
-        x = config.width - config.margin - width if base % 2 else config.margin
-        baseline = config.margin + self.ascent + number * self.line_height
-        height, canvas_width = canvas.shape
+        height, width = canvas.shape
+        x = width - self.config.margin - _width(line) if base % 2 else self.config.margin
+        baseline = self.config.margin + self.ascent + number * self.line_height
         notdef = 0
+        flat = canvas.reshape(-1)
         for strip, _ in line:
             notdef += strip.notdef
-            paper = strip.paper
-            if paper is not None:
+            if strip.paper is not None:
                 top, left = baseline + strip.dy, x + strip.dx
-                r0, c0 = max(top, 0), max(left, 0)
-                r1, c1 = min(top + paper.shape[0], height), min(left + paper.shape[1], canvas_width)
-                if r0 < r1 and c0 < c1:
-                    target = canvas[r0:r1, c0:c1]
-                    np.minimum(target, paper[r0 - top : r1 - top, c0 - left : c1 - left], out=target)
+                if top >= 0 and left >= 0 and top + strip.rows <= height and left + strip.cols <= width:
+                    start = top * width + left
+                    target = flat[start : start + strip.paper.size]
+                    np.minimum(target, strip.paper, out=target)
+                else:
+                    self._draw_clipped(canvas, strip, top, left)
             x += strip.advance
         return notdef
+
+    @staticmethod
+    def _draw_clipped(canvas: np.ndarray, strip: Strip, top: int, left: int) -> None:
+        """Draw the part of a strip that lies on the canvas (it overhangs an edge)."""
+        height, width = canvas.shape
+        r0, c0 = max(top, 0), max(left, 0)
+        r1, c1 = min(top + strip.rows, height), min(left + strip.cols, width)
+        if r0 < r1 and c0 < c1:
+            target = canvas[r0:r1, c0:c1]
+            paper = strip.paper_2d(width)[r0 - top : r1 - top, c0 - left : c1 - left]
+            np.minimum(target, paper, out=target)
 
 
 @lru_cache(maxsize=8)

@@ -15,6 +15,7 @@ from fontTools.unicodedata import script as _script_of
 _SURROGATES = re.compile("[\ud800-\udfff]")
 _LINE_BREAKS = re.compile("\r\n|[\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 _CONTROLS = re.compile("[\x00-\x08\x0e-\x1b\x1f\x7f-\x84\x86-\x9f]")
+_NEEDS_SANITISING = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 
 COMMON = ("Zyyy", "Zinh", "Zzzz")
 CJK_SCRIPTS = frozenset({"Hani", "Hira", "Kana", "Bopo", "Yiii"})
@@ -104,6 +105,8 @@ def char_info(ch: str) -> CharInfo:
 def sanitise(text: str) -> str:
     """NFC text HarfBuzz can take: lone surrogates become U+FFFD, control characters vanish,
     tabs become spaces and every line-break convention becomes "\\n"."""
+    if _NEEDS_SANITISING.search(text) is None:  # the common case: skip three substitutions
+        return unicodedata.normalize("NFC", text)
     text = _SURROGATES.sub("\ufffd", text)
     text = _LINE_BREAKS.sub("\n", text)
     text = _CONTROLS.sub("", text).replace("\t", " ")
