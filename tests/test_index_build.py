@@ -177,3 +177,24 @@ def test_user_mistakes_exit_2_with_a_message(checkpoint, tmp_path, capsys):
     assert main(["index", "build", "--model", str(checkpoint), "--images", str(tmp_path), "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert "nothing to index" in err and "is not an index" in err and "not empty and not an index" in err
+
+
+def test_photos_and_texts_share_one_index(checkpoint, tmp_path, capsys):
+    pytest.importorskip("engine.render", reason="the renderer (engine.render) is not available")
+    make_photos(tmp_path / "photos", count=6)
+    (tmp_path / "texts.txt").write_text("\n".join(TEXTS + ["", "a red circle"]) + "\n", encoding="utf-8")
+    out = tmp_path / "index"
+    assert main(["index", "build", "--model", str(checkpoint), "--images", str(tmp_path / "photos"),
+                 "--texts", str(tmp_path / "texts.txt"), "--lang", "mul", "--out", str(out)]) == 0
+    index = engine.open_index(out)
+    assert index.manifest["counts"] == {"image": 6, "text": len(TEXTS)}  # blank line and repeated text dropped
+    for text in TEXTS:
+        hits = index.search(text, k=3)
+        assert hits.loc[0, "item"] == text and hits.loc[0, "modality"] == "text" and hits.loc[0, "language"] == "mul"
+    assert set(index.search("a red circle", k=20, modality="image")["modality"]) == {"image"}
+    only_texts = index.search("a red circle", k=20, modality="text")
+    assert len(only_texts) == len(TEXTS) and set(only_texts["modality"]) == {"text"}
+    capsys.readouterr()
+    assert main(["query", str(out), "黄色的正方形", "-k", "2"]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[0].split() == ["rank", "score", "modality", "item"] and "黄色的正方形" in table[1]

@@ -57,6 +57,8 @@ def plan_index(n: int, dim: int, memory_budget: int | None = None) -> Plan:
     Fastest first: HNSW (graph search, vectors and graph in RAM), IVF-Flat (vectors in RAM),
     IVF-PQ (1/16 of the vectors in RAM, candidates re-ranked exactly from the vectors on disk).
     Without a budget we pick IVF-Flat: exact distances, quick to build and to append to.
+    PQ is built with "np" (no polysemous training: ~20x slower to train, and only useful for
+    Hamming pre-filtering, which we do not use).
     """
     if n <= FLAT_LIMIT:
         return Plan("Flat", f"{n:,} items <= {FLAT_LIMIT:,}: exact search")
@@ -70,7 +72,7 @@ def plan_index(n: int, dim: int, memory_budget: int | None = None) -> Plan:
     if need["ivf-flat"] <= memory_budget:
         return Plan(f"IVF{lists},Flat", f"{budget} holds the vectors ({need['ivf-flat'] / 2**30:.2f} GiB) but not an HNSW graph")
     if need["ivf-pq"] <= memory_budget:
-        return Plan(f"IVF{lists},PQ{pq_subquantizers(dim)}", f"{budget} holds only PQ codes ({need['ivf-pq'] / 2**30:.2f} GiB); exact re-ranking from disk")
+        return Plan(f"IVF{lists},PQ{pq_subquantizers(dim)}np", f"{budget} holds only PQ codes ({need['ivf-pq'] / 2**30:.2f} GiB); exact re-ranking from disk")
     raise EngineError(f"{budget} is too small even for PQ codes of {n:,} vectors ({need['ivf-pq'] / 2**30:.2f} GiB)")
 
 
