@@ -20,6 +20,7 @@ from engine.errors import EngineError
 from engine.paths import fonts_dir
 
 MANIFEST_NAME = "manifest.json"
+CHOICE_CACHE_LIMIT = 100_000  # memoised cluster -> font choices (beyond it, choices are recomputed)
 
 # Noto Sans CJK collection face per language: ja -> JP, ko -> KR, zh-Hant/TW/MO -> TC, zh-HK -> HK,
 # any other Chinese (and no hint) -> SC.
@@ -147,6 +148,7 @@ class FontSet:
                 Font(index, entry["file"], entry["face"], tuple(entry["scripts"]), hb_font, ft_face)
             )
         self._preferences: dict[tuple[str, int], tuple[Font, ...]] = {}
+        self._choices: dict[tuple[str, str, int], Font] = {}
 
     def preference(self, script: str, cjk_face: int) -> tuple[Font, ...]:
         """Fonts to try for a run of `script`: its own fonts first (the CJK face by language),
@@ -165,3 +167,24 @@ class FontSet:
         ranked = tuple(own + rest + last)
         self._preferences[key] = ranked
         return ranked
+
+    def covering(self, cluster: str, visible: list[int], script: str, cjk_face: int) -> Font:
+        """The font for one grapheme cluster (`visible`: its code points that need a glyph).
+
+        The first font in the script's preference that maps every visible code point, so marks
+        stay with their base; failing that, the first that maps the base; failing that, the
+        script's own font (whose .notdef is then counted). Memoised per cluster.
+        """
+        key = (cluster, script, cjk_face)
+        font = self._choices.get(key)
+        if font is None:
+            ranked = self.preference(script, cjk_face)
+            font = ranked[0]
+            if visible:
+                font = next(
+                    (f for f in ranked if all(cp in f.cmap for cp in visible)),
+                    next((f for f in ranked if visible[0] in f.cmap), ranked[0]),
+                )
+            if len(self._choices) < CHOICE_CACHE_LIMIT:
+                self._choices[key] = font
+        return font

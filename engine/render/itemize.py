@@ -1,18 +1,18 @@
 """Split one space-delimited token into words (units between line-break chances) and pieces
 (runs of one script and one font), choosing each grapheme cluster's font by cmap coverage.
 
-Tokens repeat across texts, so the result is cached per (token, preceding script, CJK face).
+Tokens repeat across texts, so the renderer caches the result per (token, preceding script, CJK
+face); this code runs once per distinct token.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from engine.render.fonts import Font, FontSet
 from engine.render.text import COMMON, SPACES, break_allowed, char_info, grapheme_starts
 
 
-@dataclass(frozen=True)
-class Piece:
+class Piece(NamedTuple):
     """Characters [start, end) of a token that share a script and a font (shaped together)."""
 
     start: int
@@ -21,28 +21,11 @@ class Piece:
     font: Font
 
 
-@dataclass(frozen=True)
-class Word:
+class Word(NamedTuple):
     """Pieces between two line-break chances, and the spaces after them (dropped at a line end)."""
 
     pieces: tuple[Piece, ...]
     space: Piece | None
-
-
-def _covering_font(cluster: str, ignorable: list[bool], ranked: tuple[Font, ...]) -> Font:
-    """The first ranked font that maps every visible code point of the cluster; failing that, the
-    first that maps its base; failing that, the run's own font (whose .notdef is then counted)."""
-    needed = [ord(ch) for ch, skip in zip(cluster, ignorable) if not skip]
-    if not needed:
-        return ranked[0]
-    for font in ranked:
-        cmap = font.cmap
-        if all(cp in cmap for cp in needed):
-            return font
-    for font in ranked:
-        if needed[0] in font.cmap:
-            return font
-    return ranked[0]
 
 
 def itemize_token(
@@ -60,30 +43,41 @@ def itemize_token(
         script = next((info.script for info in infos if info.script not in COMMON), None)
     words: list[Word] = []
     pieces: list[Piece] = []
+    piece_start, piece_script, piece_font = 0, "", None
     starts = grapheme_starts(core, infos)
-    for index, start in enumerate(starts):
-        end = starts[index + 1] if index + 1 < len(starts) else len(core)
-        own = next((info.script for info in infos[start:end] if info.script not in COMMON), None)
+    starts.append(len(core))
+    for index in range(len(starts) - 1):
+        start, end = starts[index], starts[index + 1]
+        info = infos[start]
+        own = info.script if info.script not in COMMON else None
+        if own is None and end - start > 1:
+            own = next((i.script for i in infos[start + 1 : end] if i.script not in COMMON), None)
         if own is not None:
             script = own
         run_script = script or "Zyyy"
-        ranked = fonts.preference(run_script, cjk_face)
-        font = _covering_font(core[start:end], [info.ignorable for info in infos[start:end]], ranked)
-        if index and break_allowed(core[start - 1], infos[start - 1], core[start], infos[start]):
+        cluster = core[start:end]
+        visible = [ord(ch) for ch, i in zip(cluster, infos[start:end]) if not i.ignorable]
+        font = fonts.covering(cluster, visible, run_script, cjk_face)
+        before = infos[start - 1]
+        if index and (before.line_class or info.line_class) and break_allowed(before, info):
+            pieces.append(Piece(piece_start, start, piece_script, piece_font))
             words.append(Word(tuple(pieces), None))
             pieces = []
-        last = pieces[-1] if pieces else None
-        if last is not None and last.font is font and last.script == run_script:
-            pieces[-1] = Piece(last.start, end, run_script, font)
-        else:
-            pieces.append(Piece(start, end, run_script, font))
+            piece_start, piece_script, piece_font = start, run_script, font
+        elif font is not piece_font or run_script != piece_script:
+            if index:
+                pieces.append(Piece(piece_start, start, piece_script, piece_font))
+            piece_start, piece_script, piece_font = start, run_script, font
+    if core:
+        pieces.append(Piece(piece_start, len(core), piece_script, piece_font))
     space = None
     if len(core) < len(token):
+        spaces = token[len(core) :]
         run_script = script or "Zyyy"
-        ranked = fonts.preference(run_script, cjk_face)
-        if pieces and all(ord(ch) in pieces[-1].font.cmap for ch in token[len(core) :]):
-            ranked = (pieces[-1].font,)
-        font = _covering_font(token[len(core) :], [False] * (len(token) - len(core)), ranked)
+        if pieces and all(ord(ch) in pieces[-1].font.cmap for ch in spaces):
+            font = pieces[-1].font
+        else:
+            font = fonts.covering(spaces, [ord(ch) for ch in spaces], run_script, cjk_face)
         space = Piece(len(core), len(token), run_script, font)
     words.append(Word(tuple(pieces), space))
     return tuple(words), script

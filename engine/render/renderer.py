@@ -78,6 +78,8 @@ class Strip(NamedTuple):
     dx: int
     dy: int
     notdef: int
+    glyphs: tuple[int, ...]  # glyph ids in visual order
+    source: tuple  # (font index, script, right-to-left, language, text): its cache key
 
     def paper_2d(self, stride: int) -> np.ndarray:
         """The (rows, cols) view of `paper` (for drawing clipped at the canvas edges)."""
@@ -85,6 +87,18 @@ class Strip(NamedTuple):
 
 
 Item = tuple[Strip, int]  # a strip and its bidi level
+
+
+class PlacedRun(NamedTuple):
+    """One shaped run of a laid-out line (see `Renderer.layout`)."""
+
+    x: int
+    font_file: str
+    face_index: int
+    script: str
+    rtl: bool
+    text: str
+    glyphs: tuple[int, ...]
 
 
 class ShapedWord(NamedTuple):
@@ -103,6 +117,18 @@ def _width(items: Sequence[Item]) -> int:
 def _round26(value: int) -> int:
     """26.6 fixed point to whole pixels, rounding half up (deterministic, no floats)."""
     return (value + 32) >> 6
+
+
+def _flat_strip(coverage: np.ndarray | None, dx: int, dy: int, stride: int) -> Strip:
+    """Paper for ink `coverage` (rows, cols) laid out with the canvas' row stride; ink wider than
+    the canvas is cropped (a cluster that wide can never be seen whole)."""
+    if coverage is None:
+        return Strip(0, None, 0, 0, dx, dy, 0, (), ())
+    coverage = coverage[:, :stride]
+    rows, cols = coverage.shape
+    paper = np.full(rows * stride, 255, dtype=np.uint8)
+    paper.reshape(rows, stride)[:, :cols] = 255 - coverage
+    return Strip(0, paper[: (rows - 1) * stride + cols], rows, cols, dx, dy, 0, (), ())
 
 
 def _check(config: RenderConfig) -> None:
@@ -130,6 +156,7 @@ class Renderer:
         self._tokens: dict[tuple, tuple[tuple[Word, ...], str | None]] = {}
         self._shaped_tokens: dict[tuple, tuple[tuple[tuple[Word, ShapedWord], ...], str | None]] = {}
         self._strips: dict[tuple, Strip] = {}
+        self._glyph_strips: dict[tuple[int, int], Strip] = {}
         self._strip_bytes = 0
 
     # --- shaping ---------------------------------------------------------------------------
@@ -137,7 +164,7 @@ class Renderer:
         key = (font.index, script, rtl, lang, text)
         strip = self._strips.get(key)
         if strip is None:
-            strip = self._rasterize(font, script, rtl, lang, text)
+            strip = self._rasterize(font, key)
             if len(text) <= CACHED_TEXT_MAX:
                 self._strip_bytes += 0 if strip.paper is None else strip.paper.nbytes
                 if self._strip_bytes > STRIP_CACHE_BYTES:  # shaped tokens hold strips too
@@ -147,8 +174,19 @@ class Renderer:
                 self._strips[key] = strip
         return strip
 
-    def _rasterize(self, font: Font, script: str, rtl: bool, lang: str | None, text: str) -> Strip:
+    def _glyph_strip(self, font: Font, glyph_id: int) -> Strip:
+        """One glyph's bitmap as flat paper with the canvas stride (the unit strips are built of)."""
+        key = (font.index, glyph_id)
+        strip = self._glyph_strips.get(key)
+        if strip is None:
+            bitmap = font.glyph(glyph_id)
+            strip = _flat_strip(bitmap.coverage, bitmap.left, -bitmap.top, self.config.width)
+            self._glyph_strips[key] = strip
+        return strip
+
+    def _rasterize(self, font: Font, key: tuple) -> Strip:
         """Shape with HarfBuzz and draw the glyphs into one strip (clipped to a canvas' reach)."""
+        _, script, rtl, lang, text = key
         buf = hb.Buffer()
         buf.add_str(text)
         buf.script = script
@@ -156,37 +194,39 @@ class Renderer:
         if lang:
             buf.language = lang
         hb.shape(font.hb_font, buf)
+        glyphs = tuple(info.codepoint for info in buf.glyph_infos)
         pen = 0
-        notdef = 0
-        placed: list[tuple[int, int, np.ndarray]] = []
+        placed: list[tuple[int, int, Strip]] = []
         reach_x, reach_y = 2 * self.config.width, 2 * self.config.height
-        for info, pos in zip(buf.glyph_infos, buf.glyph_positions):
-            if info.codepoint == 0:
-                notdef += 1
-            bitmap = font.glyph(info.codepoint)
-            if bitmap.coverage is not None:
-                col = _round26(pen + pos.x_offset) + bitmap.left
-                row = -_round26(pos.y_offset) - bitmap.top
+        for glyph_id, pos in zip(glyphs, buf.glyph_positions):
+            glyph = self._glyph_strip(font, glyph_id)
+            if glyph.paper is not None:
+                row = glyph.dy - _round26(pos.y_offset)
+                col = glyph.dx + _round26(pen + pos.x_offset)
                 if -reach_x < col < reach_x and -reach_y < row < reach_y:
-                    placed.append((row, col, bitmap.coverage))
+                    placed.append((row, col, glyph))
             pen += pos.x_advance
-        advance = _round26(pen)
+        advance, notdef = _round26(pen), glyphs.count(0)
         if not placed:
-            return Strip(advance, None, 0, 0, 0, 0, notdef)
+            return Strip(advance, None, 0, 0, 0, 0, notdef, glyphs, key)
         top = min(row for row, _, _ in placed)
         left = min(col for _, col, _ in placed)
-        bottom = max(row + cov.shape[0] for row, _, cov in placed)
-        right = max(col + cov.shape[1] for _, col, cov in placed)
-        ink = np.zeros((bottom - top, right - left), dtype=np.uint8)
-        for row, col, cov in placed:
-            region = ink[row - top : row - top + cov.shape[0], col - left : col - left + cov.shape[1]]
-            np.maximum(region, cov, out=region)
+        rows = max(row + glyph.rows for row, _, glyph in placed) - top
+        cols = max(col + glyph.cols for _, col, glyph in placed) - left
         stride = self.config.width
-        ink = ink[:, :stride]  # a lone cluster wider than the canvas can never be seen whole
-        rows, cols = ink.shape
-        paper = np.full(rows * stride, 255, dtype=np.uint8)
-        paper.reshape(rows, stride)[:, :cols] = 255 - ink
-        return Strip(advance, paper[: (rows - 1) * stride + cols], rows, cols, left, top, notdef)
+        if cols <= stride:  # the usual case: compose directly in the flat layout
+            paper = np.full((rows - 1) * stride + cols, 255, dtype=np.uint8)
+            for row, col, glyph in placed:
+                start = (row - top) * stride + col - left
+                target = paper[start : start + glyph.paper.size]
+                np.minimum(target, glyph.paper, out=target)
+            return Strip(advance, paper, rows, cols, left, top, notdef, glyphs, key)
+        canvas = np.full((rows, cols), 255, dtype=np.uint8)
+        for row, col, glyph in placed:
+            target = canvas[row - top : row - top + glyph.rows, col - left : col - left + glyph.cols]
+            np.minimum(target, glyph.paper_2d(stride), out=target)
+        wide = _flat_strip(255 - canvas, left, top, stride)  # cropped to the canvas width
+        return wide._replace(advance=advance, notdef=notdef, glyphs=glyphs, source=key)
 
     # --- layout ----------------------------------------------------------------------------
     def _itemized(self, token: str, script: str | None, cjk_face: int) -> tuple[tuple[Word, ...], str | None]:
@@ -329,40 +369,69 @@ class Renderer:
             return CJK_FACE_KR, "ko"
         return cjk_face_for_lang(None), None
 
-    def render(self, text: str) -> Rendered:
-        """Draw `text` (any str) onto a fresh canvas; stops once the canvas is full."""
-        if not isinstance(text, str):
-            raise EngineError(f"render expects a str, got {type(text).__name__}")
-        canvas = self._blank.copy()
+    def _laid_out(self, text: str) -> tuple[list[tuple[list[Item], int, bool]], bool]:
+        """Every line of `text` that fits, as (items in logical order, base level, needs bidi),
+        and whether anything was left out."""
         limit = self.max_chars
         truncated = len(text) > limit and not text[limit:].isspace()
         text = sanitise(text[:limit])
         cjk_face, lang = self._cjk_face_and_lang(text)
         paragraphs = text.rstrip("\n").split("\n") if text.strip() else []
-        used = 0
-        notdef = 0
+        laid_out: list[tuple[list[Item], int, bool]] = []
         for number, paragraph in enumerate(paragraphs):
-            if used >= self.max_lines:
+            if len(laid_out) >= self.max_lines:
                 truncated = truncated or any(p.strip() for p in paragraphs[number:])
                 break
-            lines, base, bidi, left_over = self._lines(paragraph, cjk_face, lang, self.max_lines - used)
+            lines, base, bidi, left_over = self._lines(paragraph, cjk_face, lang, self.max_lines - len(laid_out))
             truncated = truncated or left_over
-            for line in lines:
-                notdef += self._draw_line(canvas, line, used, base, bidi)
-                used += 1
-        return Rendered(canvas, used, truncated, notdef)
+            laid_out.extend((line, base, bidi) for line in lines)
+        return laid_out, truncated
 
-    def _draw_line(self, canvas: np.ndarray, line: list[Item], number: int, base: int, bidi: bool) -> int:
-        """Blit one line's strips in visual order (right-aligned for RTL paragraphs); returns notdefs."""
+    def _placed(self, line: list[Item], base: int, bidi: bool) -> list[tuple[int, Strip]]:
+        """A line's strips in visual order with their pen x (RTL paragraphs right-aligned)."""
         if bidi:
             order = visual_order([level for _, level in line])
             line = [line[i] for i in order]
+        x = self.config.width - self.config.margin - _width(line) if base % 2 else self.config.margin
+        placed = []
+        for strip, _ in line:
+            placed.append((x, strip))
+            x += strip.advance
+        return placed
+
+    def render(self, text: str) -> Rendered:
+        """Draw `text` (any str) onto a fresh canvas; stops once the canvas is full."""
+        if not isinstance(text, str):
+            raise EngineError(f"render expects a str, got {type(text).__name__}")
+        canvas = self._blank.copy()
+        lines, truncated = self._laid_out(text)
+        notdef = 0
+        for number, (line, base, bidi) in enumerate(lines):
+            notdef += self._draw_line(canvas, self._placed(line, base, bidi), number)
+        return Rendered(canvas, len(lines), truncated, notdef)
+
+    def layout(self, text: str) -> list[list[PlacedRun]]:
+        """What `render` would draw, for inspection and tests: per line, the shaped runs in
+        visual order with their font, script, direction and glyph ids."""
+        if not isinstance(text, str):
+            raise EngineError(f"layout expects a str, got {type(text).__name__}")
+        fonts = self.fonts.fonts
+        return [
+            [
+                PlacedRun(x, fonts[strip.source[0]].file, fonts[strip.source[0]].face_index, *strip.source[1:3],
+                          strip.source[4], strip.glyphs)
+                for x, strip in self._placed(line, base, bidi)
+            ]
+            for line, base, bidi in self._laid_out(text)[0]
+        ]
+
+    def _draw_line(self, canvas: np.ndarray, placed: list[tuple[int, Strip]], number: int) -> int:
+        """Blit one line's placed strips; returns how many .notdef glyphs it holds."""
         height, width = canvas.shape
-        x = width - self.config.margin - _width(line) if base % 2 else self.config.margin
         baseline = self.config.margin + self.ascent + number * self.line_height
         notdef = 0
         flat = canvas.reshape(-1)
-        for strip, _ in line:
+        for x, strip in placed:
             notdef += strip.notdef
             if strip.paper is not None:
                 top, left = baseline + strip.dy, x + strip.dx
@@ -372,7 +441,6 @@ class Renderer:
                     np.minimum(target, strip.paper, out=target)
                 else:
                     self._draw_clipped(canvas, strip, top, left)
-            x += strip.advance
         return notdef
 
     @staticmethod

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from fontTools.unicodedata import script as _script_of
 
@@ -23,11 +23,16 @@ CJK_SCRIPTS = frozenset({"Hani", "Hira", "Kana", "Bopo", "Yiii"})
 # clusters (never after a leading vowel, which is stored before the consonant it precedes).
 CLUSTER_BREAK_SCRIPTS = frozenset({"Thai", "Laoo", "Khmr", "Mymr"})
 LEADING_VOWELS = frozenset("\u0e40\u0e41\u0e42\u0e43\u0e44\u0ec0\u0ec1\u0ec2\u0ec3\u0ec4")
+# ... nor before a vowel or sign that only ever follows a consonant (spacing letters, not marks,
+# so they are clusters of their own: Thai/Lao sara a, aa, am; repetition marks; Khmer and
+# Myanmar sentence punctuation).
+FOLLOWING_SIGNS = frozenset(
+    "\u0e30\u0e32\u0e33\u0e45\u0e46\u0e2f\u0eb0\u0eb2\u0eb3\u0ec6\u0eaf\u17d4\u17d5\u17d6\u104a\u104b"
+)
 # Kinsoku (basic): lines must not start with closing marks, small kana, iteration marks...
 NO_BREAK_BEFORE = frozenset(
     "、。，．・：；？！ー)）]］}｝」』】〕〉》〙〗〟’”ぁぃぅぇぉっゃゅょゎゕゖァィゥェォッャュョヮヵヶ"
-    "ㇰㇱㇲㇳㇴㇵㇶㇷㇸㇹㇺㇻㇼㇽㇾㇿ々〻ゝゞヽヾ‐゠–〜～…‥.,:;!?%\u0e46\u0e2f\u0ec6\u0eaf"
-    "\u17d4\u17d5\u17d6\u104a\u104b"
+    "ㇰㇱㇲㇳㇴㇵㇶㇷㇸㇹㇺㇻㇼㇽㇾㇿ々〻ゝゞヽヾ‐゠–〜～…‥.,:;!?%"
 )
 # ... nor end with opening marks.
 NO_BREAK_AFTER = frozenset("(（[［{｛「『【〔〈《〘〖〝‘“")
@@ -39,15 +44,21 @@ TOKENS = re.compile(f"[{SPACES}]+|[^{SPACES}]+[{SPACES}]*")
 
 # Grapheme-cluster classes (a compact subset of UAX #29 that keeps marks, conjuncts, emoji
 # sequences, flags and Hangul jamo together).
+# Viramas that only kill a vowel (drawn, not stacking): the next consonant starts a new cluster.
+VISIBLE_KILLERS = frozenset("\u103a\u0e3a\u0eba")
 OTHER, EXTEND, ZWJ, VIRAMA, PICTO, REGIONAL, PREPEND, HAN_L, HAN_V, HAN_T, HAN_LV, HAN_LVT = range(12)
 
 
-@dataclass(frozen=True)
-class CharInfo:
+# Line-break classes (0 = no break chance inside a token, the common case tested first).
+LB_OTHER, LB_CLOSE, LB_OPEN, LB_IDEOGRAPHIC, LB_CLUSTER, LB_LEADING_VOWEL, LB_FOLLOWING, LB_TSHEG = range(8)
+
+
+class CharInfo(NamedTuple):
     script: str
     cluster_class: int
     ignorable: bool  # default-ignorable: needs no glyph of its own (ZWJ, VS, bidi controls...)
     letter: bool
+    line_class: int
 
 
 def _cluster_class(ch: str, category: str) -> int:
@@ -64,7 +75,7 @@ def _cluster_class(ch: str, category: str) -> int:
         return HAN_T
     if 0xAC00 <= cp <= 0xD7A3:
         return HAN_LV if (cp - 0xAC00) % 28 == 0 else HAN_LVT
-    if unicodedata.combining(ch) == 9 and category[0] == "M":
+    if unicodedata.combining(ch) == 9 and category[0] == "M" and ch not in VISIBLE_KILLERS:
         return VIRAMA
     if (
         category in ("Mn", "Me", "Mc")
@@ -97,7 +108,8 @@ def char_info(ch: str) -> CharInfo:
             or 0xE0100 <= cp <= 0xE01EF
             or cp in (0x034F, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x3164, 0xFFA0)
         ) and cp not in (0x0600, 0x0601, 0x0602, 0x0603, 0x0604, 0x0605, 0x06DD, 0x070F, 0x08E2, 0x110BD)
-        info = CharInfo(_script_of(ch), _cluster_class(ch, category), ignorable, category[0] == "L")
+        script = _script_of(ch)
+        info = CharInfo(script, _cluster_class(ch, category), ignorable, category[0] == "L", _line_class(ch, script))
         _INFO[ch] = info
     return info
 
@@ -150,19 +162,33 @@ def grapheme_starts(text: str, infos: list[CharInfo]) -> list[int]:
     return starts
 
 
-def is_ideographic(ch: str, info: CharInfo) -> bool:
-    """Characters between which CJK text may break (ideographs, kana, CJK punctuation)."""
+def _line_class(ch: str, script: str) -> int:
+    if ch in NO_BREAK_BEFORE:
+        return LB_CLOSE
+    if ch in NO_BREAK_AFTER:
+        return LB_OPEN
     cp = ord(ch)
-    return info.script in CJK_SCRIPTS or 0x3000 <= cp <= 0x303F or 0xFF00 <= cp <= 0xFFEF
+    if script in CJK_SCRIPTS or 0x3000 <= cp <= 0x303F or 0xFF00 <= cp <= 0xFFEF:
+        return LB_IDEOGRAPHIC
+    if ch in LEADING_VOWELS:
+        return LB_LEADING_VOWEL
+    if ch in FOLLOWING_SIGNS:
+        return LB_FOLLOWING
+    if script in CLUSTER_BREAK_SCRIPTS:
+        return LB_CLUSTER
+    return LB_TSHEG if ch == TIBETAN_TSHEG else LB_OTHER
 
 
-def break_allowed(before: str, before_info: CharInfo, after: str, after_info: CharInfo) -> bool:
-    """A line may break between two grapheme clusters of one token: `before` is the last character
-    of the first cluster, `after` the first of the second."""
-    if after in NO_BREAK_BEFORE or before in NO_BREAK_AFTER:
+def break_allowed(before: CharInfo, after: CharInfo) -> bool:
+    """A line may break between two grapheme clusters of one token: `before` describes the last
+    character of the first cluster, `after` the first of the second. Breaks fall between CJK
+    characters (kinsoku: not before closing marks, not after opening ones), between clusters of
+    scripts written without spaces (not after a leading vowel), and after a Tibetan tsheg."""
+    b, a = before.line_class, after.line_class
+    if a == LB_CLOSE or b == LB_OPEN:
         return False
-    if is_ideographic(before, before_info) or is_ideographic(after, after_info):
+    if b == LB_IDEOGRAPHIC or a == LB_IDEOGRAPHIC:
         return True
-    if before_info.script in CLUSTER_BREAK_SCRIPTS and after_info.script in CLUSTER_BREAK_SCRIPTS:
-        return before not in LEADING_VOWELS
-    return before == TIBETAN_TSHEG
+    if b == LB_CLUSTER or b == LB_FOLLOWING:
+        return a == LB_CLUSTER or a == LB_LEADING_VOWEL
+    return b == LB_TSHEG
