@@ -131,6 +131,19 @@ def _flat_strip(coverage: np.ndarray | None, dx: int, dy: int, stride: int) -> S
     return Strip(0, paper[: (rows - 1) * stride + cols], rows, cols, dx, dy, 0, (), ())
 
 
+def _shaped(font: Font, key: tuple) -> hb.Buffer:
+    """HarfBuzz's glyphs and positions for a piece; `key` is (font index, script, rtl, lang, text)."""
+    _, script, rtl, lang, text = key
+    buf = hb.Buffer()
+    buf.add_str(text)
+    buf.script = script
+    buf.direction = "rtl" if rtl else "ltr"
+    if lang:
+        buf.language = lang
+    hb.shape(font.hb_font, buf)
+    return buf
+
+
 def _check(config: RenderConfig) -> None:
     if config.width < 1 or config.height < 1 or config.font_size < 1 or config.margin < 0:
         raise EngineError(f"invalid render configuration {config}: sizes must be positive")
@@ -186,14 +199,7 @@ class Renderer:
 
     def _rasterize(self, font: Font, key: tuple) -> Strip:
         """Shape with HarfBuzz and draw the glyphs into one strip (clipped to a canvas' reach)."""
-        _, script, rtl, lang, text = key
-        buf = hb.Buffer()
-        buf.add_str(text)
-        buf.script = script
-        buf.direction = "rtl" if rtl else "ltr"
-        if lang:
-            buf.language = lang
-        hb.shape(font.hb_font, buf)
+        buf = _shaped(font, key)
         glyphs = tuple(info.codepoint for info in buf.glyph_infos)
         pen = 0
         placed: list[tuple[int, int, Strip]] = []
@@ -424,6 +430,25 @@ class Renderer:
             ]
             for line, base, bidi in self._laid_out(text)[0]
         ]
+
+    def missing(self, text: str) -> list[str]:
+        """The characters of `text` that no pinned font draws (they would render as .notdef
+        boxes), found by itemizing and shaping as `render` does, without rasterizing."""
+        text = sanitise(text[: self.max_chars])
+        cjk_face, lang = self._cjk_face_and_lang(text)
+        found = []
+        for paragraph in text.split("\n"):
+            script = None
+            for match in TOKENS.finditer(paragraph):
+                token = match.group()
+                words, script = self._itemized(token, script, cjk_face)
+                for word in words:
+                    for piece in word.pieces:
+                        chunk = token[piece.start : piece.end]
+                        buf = _shaped(piece.font, (piece.font.index, piece.script, False, lang, chunk))
+                        # clusters are code point offsets (uharfbuzz adds str as UTF-32)
+                        found.extend(chunk[info.cluster] for info in buf.glyph_infos if info.codepoint == 0)
+        return found
 
     def _draw_line(self, canvas: np.ndarray, placed: list[tuple[int, Strip]], number: int) -> int:
         """Blit one line's placed strips; returns how many .notdef glyphs it holds."""
