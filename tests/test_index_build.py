@@ -113,7 +113,7 @@ def test_a_build_killed_midway_leaves_the_old_index_usable(checkpoint, tmp_path)
     out = tmp_path / "index"
     builder.build(out, checkpoint, images_in(tmp_path / "old"), [])
     before = engine.open_index(out).search(tmp_path / "old" / "p0.png", k=6)
-    make_photos(tmp_path / "new", count=200)
+    make_photos(tmp_path / "new", count=120)
     process = subprocess.Popen(
         [sys.executable, "-m", "engine", "index", "build", "--model", str(checkpoint), "--images", str(tmp_path / "new"),
          "--out", str(out), "--workers", "2"], cwd=REPO, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL)

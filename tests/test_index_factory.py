@@ -60,7 +60,7 @@ def test_pq_candidates_are_rescored_exactly():
     assert (np.diff(scores, axis=1) <= 1e-6).all()
 
 
-@pytest.mark.parametrize("factory", ["Flat", "IVF32,Flat", "HNSW16,Flat", "IVF32,PQ8np"])
+@pytest.mark.parametrize("factory", ["Flat", "IVF32,Flat", "HNSW16,Flat", "IVF32,PQ8x4np"])
 def test_filter_returns_only_allowed_ids(factory):
     vectors = clustered(4000)
     index = build_faiss(vectors, factory)

@@ -79,8 +79,7 @@ class Index:
 
     def search_similar(self, item_id: int, k: int = 10, modality: str = "any") -> pd.DataFrame:
         """Items nearest to item `item_id` (itself left out)."""
-        self.item(item_id)
-        hits = self.search_vector(np.asarray(self._vectors.vectors[item_id]), k + 1, modality)
+        hits = self.search_vector(self.vector(item_id), k + 1, modality)
         hits = hits[hits["id"] != item_id].head(k).reset_index(drop=True)
         hits["rank"] = np.arange(1, len(hits) + 1)
         return hits
@@ -102,6 +101,11 @@ class Index:
             "item": np.where(rows["modality"] == "image", rows["path"], rows["text"]),
             "language": rows["language"].to_numpy(),
         }, columns=RESULT_COLUMNS)
+
+    def vector(self, item_id: int) -> np.ndarray:
+        """The stored embedding of item `item_id`."""
+        self.item(item_id)
+        return np.asarray(self._vectors.vectors[item_id], dtype=np.float32)
 
     def item(self, item_id: int) -> dict:
         """One row of metadata as a plain dict (None for empty cells)."""
