@@ -12,6 +12,7 @@ from engine.errors import EngineError
 COMMAND_MODULES = [
     "engine.render.cli",
     "engine.index.cli",
+    "engine.train.cli",
 ]
 
 

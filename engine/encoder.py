@@ -13,7 +13,7 @@ import torch
 from PIL import Image
 
 from engine.errors import EngineError
-from engine.model.inputs import image_pixels, render_config
+from engine.model.inputs import TextInputs, image_pixels
 from engine.model.tokenizer import Tokenizer
 from engine.train.checkpoint import WEIGHTS, file_sha256, find_checkpoint, load_model
 
@@ -28,8 +28,9 @@ class Encoder:
         self.checkpoint_hash = file_sha256(directory / WEIGHTS)
         self.dim = self.model.preset.embed_dim
         self.font_fingerprint: str | None = self.config.get("font_fingerprint") if self.model.kind == "clippo" else None
-        self._tokenizer = Tokenizer(directory / self.config["tokenizer"]) if self.model.kind != "clippo" else None
-        self._renderer = None
+        tokenizer = Tokenizer(directory / self.config["tokenizer"]) if self.model.kind != "clippo" else None
+        self._text_inputs = TextInputs(self.model.preset, tokenizer, cache_size=1024)  # bounded: indexes embed millions
+        self._fonts_checked = tokenizer is not None
 
     def encode_images(self, images: Sequence[Image.Image | str | Path], batch_size: int = 64) -> np.ndarray:
         size = self.model.preset.image_size
@@ -38,17 +39,10 @@ class Encoder:
     def encode_texts(self, texts: Sequence[str], batch_size: int = 256) -> np.ndarray:
         if isinstance(texts, str):
             raise EngineError("encode_texts takes a list of strings, not one string")
-        return self._encode(texts, batch_size, self._text_inputs, self.model.encode_texts)
-
-    def _text_inputs(self, texts: Sequence[str]) -> np.ndarray:
-        if self._tokenizer is not None:
-            return self._tokenizer.encode(texts, self.model.preset.context_length)
-        if self._renderer is None:
+        if not self._fonts_checked:
             self._check_fonts()
-            from engine.render import Renderer
-
-            self._renderer = Renderer(render_config(self.model.preset))
-        return np.stack([self._renderer.render(text).pixels for text in texts])
+            self._fonts_checked = True
+        return self._encode(texts, batch_size, self._text_inputs, self.model.encode_texts)
 
     def _check_fonts(self) -> None:
         """Text drawn with other fonts than at training time is a different input: refuse it."""

@@ -5,6 +5,8 @@ inference exactly the pixels it was trained on.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -33,3 +35,40 @@ def image_pixels(image: Image.Image | str | Path, size: int) -> np.ndarray:
     if picture.size != (size, size):
         picture = picture.resize((size, size), Image.BICUBIC)
     return np.asarray(picture, dtype=np.uint8).transpose(2, 0, 1).copy()
+
+
+class TextInputs:
+    """Texts -> model input: rendered uint8 pages (CLIPPO) or padded token ids (baselines).
+
+    Keeps one renderer per language hint (the hint picks CJK faces) and an LRU cache of pages, so
+    captions seen again (several epochs, validation) are not drawn twice.
+    """
+
+    def __init__(self, preset: Preset, tokenizer=None, cache_size: int = 20_000) -> None:
+        self.preset, self.tokenizer = preset, tokenizer
+        self._renderers: dict[str | None, object] = {}
+        self.page = lru_cache(maxsize=cache_size)(self._render)
+
+    def __call__(self, texts: Sequence[str], langs: Sequence[str | None] | None = None) -> np.ndarray:
+        if self.tokenizer is not None:
+            return self.tokenizer.encode(texts, self.preset.context_length)
+        hints = langs if langs is not None else [None] * len(texts)
+        return np.stack([self.page(text, render_lang(lang)) for text, lang in zip(texts, hints)])
+
+    def _render(self, text: str, lang: str | None) -> np.ndarray:
+        if lang not in self._renderers:
+            from engine.render import Renderer
+
+            self._renderers[lang] = Renderer(render_config(self.preset, lang))
+        return self._renderers[lang].render(text).pixels
+
+
+# Tatoeba's ISO 639-3 codes whose script needs a language hint to pick the right CJK face.
+_RENDER_HINTS = {"cmn": "zh", "wuu": "zh", "yue": "zh-Hant", "jpn": "ja", "kor": "ko"}
+
+
+def render_lang(lang: str | None) -> str | None:
+    """The renderer's BCP-47 hint for a data language code (None when it needs none)."""
+    if lang in (None, "und"):
+        return None
+    return _RENDER_HINTS.get(lang, lang)

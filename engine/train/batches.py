@@ -1,0 +1,142 @@
+"""Which examples make up step s of a run: a pure function of (seed, step), then their pixels.
+
+Because the batch of step s never depends on what ran before, `--resume` continues mid-epoch
+with exactly the batches an uninterrupted run would have seen, whatever the worker count.
+
+A batch has `batch_size` rows: photo/caption rows first, then (a `pair_share` of the batch)
+text/text rows. The loss pairs `left[i]` with `right[i]`: left = photos then the first text of
+each pair; right = the captions then the second text of each pair.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from engine.errors import EngineError
+from engine.train.data import ImageCaptions, TextPairs
+
+
+def merge_pools(pools: list) -> tuple[ImageCaptions, TextPairs]:
+    """All image/caption sources as one pool, all text/text sources as another."""
+    images, pairs = ImageCaptions(images=[]), TextPairs()
+    for pool in pools:
+        if isinstance(pool, ImageCaptions):
+            offset = len(images.images)
+            images.images += pool.images
+            images.caption_image += [i + offset for i in pool.caption_image]
+            images.caption_text += pool.caption_text
+            images.caption_lang += pool.caption_lang
+        else:
+            pairs.left += pool.left
+            pairs.right += pool.right
+            pairs.lang += pool.lang
+            pairs.right_lang += pool.right_lang
+    return images, pairs
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Global indices of one step: photos, the caption drawn for each, text pairs."""
+
+    images: np.ndarray
+    captions: np.ndarray
+    pairs: np.ndarray
+
+
+class Sampler:
+    """Epoch-wise shuffles of the photos and of the pairs; a caption per photo drawn by language weight."""
+
+    def __init__(self, images: ImageCaptions, pairs: TextPairs, batch_size: int, pair_share: float,
+                 lang_weights: dict[str, float] | None, seed: int, world: int = 1, usable: np.ndarray | None = None) -> None:
+        if batch_size % world:
+            raise EngineError(f"--batch-size {batch_size} must be a multiple of the number of processes ({world})")
+        self.seed = seed
+        n_pairs = int(round(batch_size * pair_share / world)) * world if pairs.left else 0
+        self.n_pairs, self.n_images = n_pairs, batch_size - n_pairs
+        self._caption_tables(images, lang_weights, usable)
+        if self.n_images and not len(self.image_ids):
+            raise EngineError("no photo has a caption in the chosen languages (--caption-langs)")
+        if not self.n_images and not self.n_pairs:
+            raise EngineError("nothing to train on: give --data with photos or text pairs")
+        self.n_pair_pool = len(pairs.left)
+        self._perm_cache: dict[tuple[str, int], np.ndarray] = {}
+
+    def _caption_tables(self, images: ImageCaptions, weights: dict[str, float] | None, usable: np.ndarray | None) -> None:
+        """Per photo: its captions and their cumulative draw probabilities (language weight / captions in it)."""
+        image = np.asarray(images.caption_image, dtype=np.int64)
+        lang = np.asarray(images.caption_lang, dtype=object)
+        weight = np.array([1.0 if weights is None else weights.get(code, 0.0) for code in lang]) if len(lang) else np.zeros(0)
+        keep = weight > 0
+        if usable is not None and len(image):
+            keep &= usable[image]
+        caption_ids = np.flatnonzero(keep)
+        caption_ids = caption_ids[np.lexsort((lang[caption_ids].astype(str), image[caption_ids]))] if len(caption_ids) else caption_ids
+        per_lang = {}  # (image, lang) -> number of captions, to split a language's weight among them
+        for c in caption_ids:
+            per_lang[(image[c], lang[c])] = per_lang.get((image[c], lang[c]), 0) + 1
+        share = np.array([weight[c] / per_lang[(image[c], lang[c])] for c in caption_ids])
+        self.caption_ids = caption_ids
+        self.image_ids, starts = np.unique(image[caption_ids], return_index=True)
+        self.starts = np.append(starts, len(caption_ids))
+        self.cumulative = np.cumsum(share) if len(share) else share
+
+    def _permutation(self, stream: str, epoch: int, n: int) -> np.ndarray:
+        key = (stream, epoch)
+        if key not in self._perm_cache:
+            self._perm_cache = {k: v for k, v in self._perm_cache.items() if k[0] != stream}
+            self._perm_cache[key] = np.random.default_rng([self.seed, hash_stream(stream), epoch]).permutation(n)
+        return self._perm_cache[key]
+
+    def _draw(self, stream: str, step: int, count: int, n: int) -> np.ndarray:
+        positions = step * count + np.arange(count)
+        return np.array([self._permutation(stream, p // n, n)[p % n] for p in positions], dtype=np.int64)
+
+    def plan(self, step: int) -> Plan:
+        rows = self._draw("images", step, self.n_images, len(self.image_ids)) if self.n_images else np.zeros(0, dtype=np.int64)
+        rng = np.random.default_rng([self.seed, hash_stream("captions"), step])
+        captions = np.empty(len(rows), dtype=np.int64)
+        for i, row in enumerate(rows):
+            lo, hi = self.starts[row], self.starts[row + 1]
+            base = self.cumulative[lo - 1] if lo else 0.0
+            target = base + rng.random() * (self.cumulative[hi - 1] - base)
+            captions[i] = self.caption_ids[min(lo + int(np.searchsorted(self.cumulative[lo:hi], target, side="right")), hi - 1)]
+        pairs = self._draw("pairs", step, self.n_pairs, self.n_pair_pool) if self.n_pairs else np.zeros(0, dtype=np.int64)
+        return Plan(self.image_ids[rows], captions, pairs)
+
+
+def hash_stream(name: str) -> int:
+    """A stable integer per stream name (Python's hash() changes between processes)."""
+    return int.from_bytes(name.encode()[:8].ljust(8, b"\0"), "little")
+
+
+def local_rows(n: int, rank: int, world: int) -> slice:
+    """This rank's contiguous share of n rows (n is a multiple of world)."""
+    per = n // world
+    return slice(rank * per, (rank + 1) * per)
+
+
+class StepBatches(torch.utils.data.Dataset):
+    """Item i = the tensors of step `start + i` for this rank; DataLoader workers render and copy them."""
+
+    def __init__(self, sampler: Sampler, images: ImageCaptions, pairs: TextPairs, pixels: np.ndarray, text_inputs,
+                 start: int, stop: int, rank: int = 0, world: int = 1) -> None:
+        self.sampler, self.images, self.pairs, self.pixels, self.text_inputs = sampler, images, pairs, pixels, text_inputs
+        self.start, self.stop, self.rank, self.world = start, stop, rank, world
+
+    def __len__(self) -> int:
+        return self.stop - self.start
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        plan = self.sampler.plan(self.start + index)
+        own_images = plan.images[local_rows(len(plan.images), self.rank, self.world)]
+        own_captions = plan.captions[local_rows(len(plan.captions), self.rank, self.world)]
+        own_pairs = plan.pairs[local_rows(len(plan.pairs), self.rank, self.world)]
+        texts = [self.images.caption_text[c] for c in own_captions] + [self.pairs.left[p] for p in own_pairs] + [self.pairs.right[p] for p in own_pairs]
+        langs = [self.images.caption_lang[c] for c in own_captions] + [self.pairs.lang[p] for p in own_pairs] + [self.pairs.right_lang[p] for p in own_pairs]
+        return {
+            "images": torch.from_numpy(self.pixels[own_images]),
+            "texts": torch.from_numpy(self.text_inputs(texts, langs)),
+            "step": torch.tensor(self.start + index),
+        }

@@ -1,0 +1,269 @@
+"""Training data sources: a small registry of builders, each turning a `--data` spec into a pool.
+
+A spec is `KIND` or `KIND:key=value,key=value` (lists inside a value use `+`), for example
+`flickr8k:split=train,langs=en+de`, `multi30k`, `tatoeba:langs=deu+jpn`,
+`table:path=pairs.parquet,images=photos/`, `pairs:left=a.de.gz,right=a.en.gz,lang=de`.
+Image/caption sources yield `ImageCaptions`, text/text sources yield `TextPairs`. Another module
+adds a source with `@register_source("name")` (the scene collection does).
+"""
+from __future__ import annotations
+
+import csv
+import gzip
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from engine.errors import EngineError
+from engine.paths import shared_data_dir
+
+
+@dataclass
+class ImageCaptions:
+    """Photos and their captions; `caption_image[i]` indexes `images`."""
+
+    images: list[Path]
+    caption_image: list[int] = field(default_factory=list)
+    caption_text: list[str] = field(default_factory=list)
+    caption_lang: list[str] = field(default_factory=list)
+
+
+@dataclass
+class TextPairs:
+    """Translations: `left[i]` (in `lang[i]`) means the same as `right[i]` (in `right_lang[i]`)."""
+
+    left: list[str] = field(default_factory=list)
+    right: list[str] = field(default_factory=list)
+    lang: list[str] = field(default_factory=list)
+    right_lang: list[str] = field(default_factory=list)
+
+
+Source = ImageCaptions | TextPairs
+SOURCES: dict[str, Callable[..., Source]] = {}
+
+
+def register_source(name: str):
+    """Decorator: make a builder available as `--data NAME:...`."""
+
+    def add(builder: Callable[..., Source]) -> Callable[..., Source]:
+        SOURCES[name] = builder
+        return builder
+
+    return add
+
+
+def parse_spec(spec: str) -> tuple[str, dict[str, str]]:
+    kind, _, rest = spec.partition(":")
+    options: dict[str, str] = {}
+    for item in filter(None, rest.split(",")):
+        key, eq, value = item.partition("=")
+        if not eq:
+            raise EngineError(f"bad data spec {spec!r}: {item!r} is not key=value")
+        options[key.strip()] = value.strip()
+    return kind.strip(), options
+
+
+def load_source(spec: str) -> Source:
+    """Build the pool a spec names, with a clear error for unknown kinds, options and paths."""
+    kind, options = parse_spec(spec)
+    if kind not in SOURCES:
+        raise EngineError(f"unknown data source {kind!r} in {spec!r}; known: {', '.join(sorted(SOURCES))}")
+    try:
+        return SOURCES[kind](**options)
+    except TypeError as error:
+        raise EngineError(f"bad options in data spec {spec!r}: {error}") from None
+    except (OSError, ValueError, KeyError, json.JSONDecodeError) as error:
+        raise EngineError(f"cannot read data spec {spec!r}: {error}") from None
+
+
+def _list(value: str | None) -> set[str] | None:
+    return set(value.split("+")) if value else None
+
+
+def _shared(sub: str, root: str | None) -> Path:
+    if root:
+        return Path(root)
+    base = shared_data_dir()
+    if base is None:
+        raise EngineError(f"no shared data directory (set ENGINE_DATA or pass root=...) to find {sub}/")
+    return base / sub
+
+
+def _read_lines(path: Path) -> list[str]:
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8") as handle:
+        return handle.read().splitlines()
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """CSV, TSV, JSONL or Parquet (optionally .gz) into a DataFrame of strings."""
+    path = Path(path)
+    name = path.name.removesuffix(".gz")
+    if name.endswith(".parquet"):
+        return pd.read_parquet(path)
+    if name.endswith((".jsonl", ".ndjson")):
+        return pd.read_json(path, lines=True, dtype=False)
+    if name.endswith((".tsv", ".txt")):
+        return pd.read_csv(path, sep="\t", quoting=csv.QUOTE_NONE, dtype=str, keep_default_na=False)
+    if name.endswith(".csv"):
+        return pd.read_csv(path, dtype=str, keep_default_na=False)
+    raise EngineError(f"{path}: unknown table format (use .csv, .tsv, .jsonl or .parquet, optionally .gz)")
+
+
+def image_captions_from_rows(images: list[str], texts: list[str], langs: list[str], image_dir: Path) -> ImageCaptions:
+    """Group caption rows by image file; an image listed twice is one image."""
+    index: dict[str, int] = {}
+    pool = ImageCaptions(images=[])
+    for image, text, lang in zip(images, texts, langs):
+        if image not in index:
+            index[image] = len(pool.images)
+            pool.images.append(image_dir / image)
+        pool.caption_image.append(index[image])
+        pool.caption_text.append(text)
+        pool.caption_lang.append(lang)
+    return pool
+
+
+@register_source("flickr8k")
+def flickr8k(root: str | None = None, split: str = "train", langs: str | None = None, kinds: str | None = None) -> ImageCaptions:
+    """The Flickr8k caption table (11 languages); `kinds` filters human / human_translation / machine_translation."""
+    root_dir = _shared("flickr8k", root)
+    table = read_table(root_dir / "captions.tsv.gz")
+    table = table[table["split"].isin(_list(split))]
+    if langs:
+        table = table[table["lang"].isin(_list(langs))]
+    if kinds:
+        table = table[table["kind"].isin(_list(kinds))]
+    if table.empty:
+        raise EngineError(f"flickr8k: no captions for split={split} langs={langs} kinds={kinds}")
+    return image_captions_from_rows(table["image"].tolist(), table["caption"].tolist(), table["lang"].tolist(), root_dir / "images")
+
+
+@register_source("xm3600")
+def xm3600(captions: str, images: str, langs: str | None = None) -> ImageCaptions:
+    """A captions.jsonl in the XM3600 schema (`image/key`, one {caption: [...]} per language)."""
+    wanted = _list(langs)
+    names, texts, codes = [], [], []
+    for line in _read_lines(Path(captions)):
+        row = json.loads(line)
+        for lang, value in row.items():
+            if lang.startswith("image/") or (wanted and lang not in wanted):
+                continue
+            for text in value["caption"]:
+                names.append(f"{row['image/key']}.jpg")
+                texts.append(text)
+                codes.append(lang)
+    return image_captions_from_rows(names, texts, codes, Path(images))
+
+
+@register_source("table")
+def table(path: str, images: str = ".", image_col: str = "image", caption_col: str = "caption",
+          lang_col: str | None = None, lang: str = "und") -> ImageCaptions:
+    """Any image/caption table; image paths are relative to `images`."""
+    frame = read_table(path)
+    missing = [c for c in (image_col, caption_col, lang_col) if c and c not in frame.columns]
+    if missing:
+        raise EngineError(f"{path}: no column(s) {missing}; columns are {list(frame.columns)}")
+    langs = frame[lang_col].astype(str).tolist() if lang_col else [lang] * len(frame)
+    return image_captions_from_rows(frame[image_col].astype(str).tolist(), frame[caption_col].astype(str).tolist(), langs, Path(images))
+
+
+@register_source("pairs")
+def pairs(left: str | None = None, right: str | None = None, lang: str = "und", right_lang: str = "en",
+          path: str | None = None, left_col: str | None = None, right_col: str | None = None) -> TextPairs:
+    """Line-aligned files (`left=`, `right=`) or a two-column table (`path=`, first two columns by default)."""
+    if path:
+        frame = read_table(path)
+        left_col, right_col = left_col or frame.columns[0], right_col or frame.columns[1]
+        a, b = frame[left_col].astype(str).tolist(), frame[right_col].astype(str).tolist()
+    elif left and right:
+        a, b = _read_lines(Path(left)), _read_lines(Path(right))
+        if len(a) != len(b):
+            raise EngineError(f"pairs: {left} has {len(a)} lines but {right} has {len(b)}; they must be line-aligned")
+    else:
+        raise EngineError("pairs: give left=FILE,right=FILE (line-aligned) or path=TABLE")
+    return _nonempty_pairs(a, b, [lang] * len(a), right_lang)
+
+
+def _nonempty_pairs(left: list[str], right: list[str], langs: list[str], right_lang: str = "en") -> TextPairs:
+    pool = TextPairs()
+    for a, b, code in zip(left, right, langs):
+        if a.strip() and b.strip():
+            pool.left.append(a)
+            pool.right.append(b)
+            pool.lang.append(code)
+            pool.right_lang.append(right_lang)
+    return pool
+
+
+@register_source("tatoeba")
+def tatoeba(root: str | None = None, langs: str | None = None) -> TextPairs:
+    """LASER's Tatoeba sets: <=1000 xxx-English pairs for each of 112 languages (ISO 639-3 codes)."""
+    directory = _shared("translation/tatoeba_laser_v1", root)
+    wanted = _list(langs)
+    left, right, codes = [], [], []
+    for path in sorted(directory.glob("tatoeba.*-eng.eng.gz")):
+        code = path.name.split(".")[1].removesuffix("-eng")
+        if wanted and code not in wanted:
+            continue
+        a, b = _read_lines(directory / f"tatoeba.{code}-eng.{code}.gz"), _read_lines(path)
+        left += a[: len(b)]
+        right += b[: len(a)]
+        codes += [code] * min(len(a), len(b))
+    if not left:
+        raise EngineError(f"tatoeba: no language files for langs={langs} in {directory}")
+    return _nonempty_pairs(left, right, codes)
+
+
+# Multi30k line-aligned translations of the English task1 captions: (language code, file under translation/).
+MULTI30K_FILES = {
+    "de": "multi30k/task1/raw/{split}.de.gz", "fr": "multi30k/task1/raw/{split}.fr.gz",
+    "cs": "multi30k/task1/raw/{split}.cs.gz", "pt": "multi30k/fm30k_pt/task1/raw/{split}.pt.gz",
+    "ar": "multiscript30k_mt/en-ar_arab/{split}.ar_arab.gz", "uk": "multiscript30k_mt/en-uk/{split}.uk.gz",
+    "zh": "multiscript30k_mt/en-zh_hans/{split}.zh_hans.gz", "zh-Hant": "multiscript30k_mt/en-zh_hant/{split}.zh_hant.gz",
+    "es": "multiscript30k_mt/en-es/{split}.es.gz", "qu": "multiscript30k_mt/en-qu/{split}.qu.gz",
+}
+
+
+@register_source("multi30k")
+def multi30k(root: str | None = None, split: str = "train", langs: str | None = None, exclude: str = "val") -> TextPairs:
+    """Multi30k / Framed-Multi30K / MultiScript30k translations paired with their English line.
+
+    Lines whose photo is a Flickr8k image of the `exclude` split(s) are dropped (many Flickr8k
+    val photos are in Multi30k train), matched by image name through `flickr8k/multi30k_map.tsv`
+    and `image_splits/` (the staged files are line-aligned with image_splits, not with the map's
+    line numbers, which count lines since removed).
+    """
+    base = _shared("translation", root)
+    excluded = _flickr8k_multi30k_images(base.parent / "flickr8k", _list(exclude) or set())
+    images = _read_lines(base / f"multi30k/task1/image_splits/{split}.txt")
+    english = _read_lines(base / f"multi30k/task1/raw/{split}.en.gz")
+    keep = [i for i, name in enumerate(images) if name not in excluded]
+    left, right, codes = [], [], []
+    for code, pattern in MULTI30K_FILES.items():
+        path = base / pattern.format(split=split)
+        if (langs and code not in _list(langs)) or not path.exists():
+            continue
+        lines = _read_lines(path)
+        if len(lines) != len(english):
+            raise EngineError(f"{path} has {len(lines)} lines, {split}.en has {len(english)}: not line-aligned")
+        left += [lines[i] for i in keep]
+        right += [english[i] for i in keep]
+        codes += [code] * len(keep)
+    return _nonempty_pairs(left, right, codes)
+
+
+def _flickr8k_multi30k_images(flickr_dir: Path, splits: set[str]) -> set[str]:
+    """Multi30k image names of the Flickr8k images in `splits`."""
+    if not splits:
+        return set()
+    members = set().union(*(_read_lines(flickr_dir / "splits" / f"{s}.txt") for s in splits))
+    with open(flickr_dir / "multi30k_map.tsv", encoding="utf-8") as handle:
+        return {row["multi30k_image"] for row in csv.DictReader(handle, delimiter="\t") if row["image"] in members}
+
+
+# The built-in scene collection registers `scenes` itself (engine/scenes/source.py).
+import engine.scenes.source  # noqa: E402,F401
