@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 import faiss
@@ -16,7 +17,7 @@ import numpy as np
 from tqdm import tqdm
 
 from engine.errors import EngineError
-from engine.index.ann import VectorSearch, exact_codes, recall_at_10, tunable_knob
+from engine.index.ann import VectorSearch, exact_codes, faiss_threads, recall_at_10, tunable_knob
 
 FLAT_LIMIT = 200_000       # exact IndexFlatIP up to here: a query scans all vectors in a few ms
 RECALL_TARGET = 0.95       # recall@10 an approximate index is tuned to reach
@@ -24,6 +25,7 @@ TUNING_QUERIES = 1000      # collection vectors used as queries when measuring r
 HNSW_M = 32                # graph degree; memory per vector ~ 4*dim + 8*M bytes
 TRAIN_PER_LIST = 64        # k-means sample per IVF list (faiss wants >= 39); bounds training time
 ADD_CHUNK = 65_536
+SINGLE_THREAD_BELOW = 50_000  # vectors; smaller builds run faster on one faiss thread (see faiss_threads)
 KNOB_LADDERS = {"nprobe": [1, 2, 4, 8, 16, 24, 32, 48, 64, 96, 128, 192, 256, 512, 1024, 2048, 4096],
                 "efSearch": [16, 24, 32, 48, 64, 96, 128, 192, 256, 512, 1024]}
 
@@ -91,15 +93,16 @@ def build_faiss(vectors: np.ndarray, factory: str, seed: int = 0) -> faiss.Index
         index = faiss.index_factory(dim, factory, faiss.METRIC_INNER_PRODUCT)
     except RuntimeError as error:
         raise EngineError(f"--factory {factory!r}: faiss cannot build it: {str(error).splitlines()[-1]}") from None
-    if not index.is_trained:
-        lists = _core_lists(index)
-        sample_size = min(n, max(TRAIN_PER_LIST * lists, 256 * 39))
-        if n < lists:
-            raise EngineError(f"--factory {factory!r}: {lists} lists need at least that many vectors, got {n}")
-        sample = vectors[np.sort(np.random.default_rng(seed).choice(n, sample_size, replace=False))]
-        index.train(np.ascontiguousarray(sample, dtype=np.float32))
-    for start in tqdm(range(0, n, ADD_CHUNK), desc=f"indexing ({factory})", unit="chunk", disable=n <= ADD_CHUNK, leave=False):
-        index.add(np.ascontiguousarray(vectors[start : start + ADD_CHUNK], dtype=np.float32))
+    with faiss_threads(1) if n < SINGLE_THREAD_BELOW else nullcontext():
+        if not index.is_trained:
+            lists = _core_lists(index)
+            if n < lists:
+                raise EngineError(f"--factory {factory!r}: {lists} lists need at least that many vectors, got {n}")
+            sample_size = min(n, max(TRAIN_PER_LIST * lists, 256 * 39))
+            sample = vectors[np.sort(np.random.default_rng(seed).choice(n, sample_size, replace=False))]
+            index.train(np.ascontiguousarray(sample, dtype=np.float32))
+        for start in tqdm(range(0, n, ADD_CHUNK), desc=f"indexing ({factory})", unit="chunk", disable=n <= ADD_CHUNK, leave=False):
+            index.add(np.ascontiguousarray(vectors[start : start + ADD_CHUNK], dtype=np.float32))
     return index
 
 
