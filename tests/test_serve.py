@@ -17,13 +17,18 @@ LIMIT = 64 * 1024
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory):
+def index(tmp_path_factory):
     pytest.importorskip("engine.render", reason="the renderer (engine.render) is not available")
     root = tmp_path_factory.mktemp("serve")
     checkpoint = make_checkpoint(root / "ckpt")
     make_photos(root / "photos", count=6)
     builder.build(root / "index", checkpoint, images_in(root / "photos") + [text_item(t) for t in TEXTS], [])
-    with TestClient(create_app(engine.open_index(root / "index"), max_body_bytes=LIMIT, timeout_s=30)) as client:
+    return engine.open_index(root / "index")
+
+
+@pytest.fixture(scope="module")
+def client(index):
+    with TestClient(create_app(index, max_body_bytes=LIMIT, timeout_s=30)) as client:
         yield client
 
 
@@ -84,3 +89,9 @@ def test_oversized_uploads_are_rejected(client):
     assert streamed.status_code == 413
     small = client.post("/search/image", files={"file": ("s.png", png(shape("red", "circle")))})
     assert small.status_code == 200
+
+
+def test_a_search_over_its_time_limit_gets_504(index):
+    with TestClient(create_app(index, timeout_s=1e-6)) as impatient:
+        response = impatient.get("/search", params={"q": "a red circle"})
+    assert response.status_code == 504 and "longer than" in response.json()["detail"]
