@@ -54,10 +54,14 @@ def main(argv: list[str] | None = None) -> None:
     pairs = {lang: tatoeba.load_pairs(data_dir, lang, args.limit) for lang in args.langs or available}
     models = harness.load_models(args.models, args.cache or args.out / "cache")
 
+    # One embedding pass per model over the distinct sentences (English sides repeat across languages).
+    distinct = list(dict.fromkeys(text for xx, en in pairs.values() for text in (*xx, *en)))
+    row = {text: i for i, text in enumerate(distinct)}
     scores: list[report.Score] = []
     for model in models:
+        emb = model.texts(distinct)
         for lang, (xx, en) in pairs.items():
-            scores += tatoeba.evaluate_pairs(model.label, lang, model.texts(xx), model.texts(en))
+            scores += tatoeba.evaluate_pairs(model.label, lang, emb[[row[t] for t in xx]], emb[[row[t] for t in en]])
 
     limit = f", first {args.limit} pairs per language" if args.limit else ""
     title = f"Tatoeba (LASER v1), {len(pairs)} languages{limit}"
