@@ -70,3 +70,12 @@ def texts_in_list(tmp_path, lines):
     path = tmp_path / "lines.txt"
     path.write_text("\n".join(lines), encoding="utf-8")
     return texts_in(path)
+
+
+def test_table_image_paths_can_start_from_another_folder(tmp_path):
+    make_photos(tmp_path / "photos", count=1)
+    path = tmp_path / "tables" / "t.tsv"
+    path.parent.mkdir()
+    path.write_text("image\tcaption\np0.png\tein Kreis\n", encoding="utf-8")
+    items, skipped = table_items(path, "image", None, image_root=tmp_path / "photos")
+    assert [i.path for i in items] == [str((tmp_path / "photos" / "p0.png").resolve())] and not skipped

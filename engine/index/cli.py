@@ -76,10 +76,11 @@ def _add_item_options(parser: argparse.ArgumentParser) -> None:
                        help="folder of photos, searched recursively (jpg, png, webp, gif, bmp, tiff); repeatable")
     group.add_argument("--texts", type=Path, action="append", default=[], metavar="FILE", help="UTF-8 file, one text per line; repeatable")
     group.add_argument("--lang", help="language (BCP-47) of the --texts lines, stored as metadata")
-    group.add_argument("--table", type=Path, help="CSV, TSV, JSONL or Parquet table; image paths relative to the table")
+    group.add_argument("--table", type=Path, help="CSV, TSV, JSONL or Parquet table (optionally compressed, e.g. .tsv.gz)")
     group.add_argument("--image-col", help="--table column holding image paths")
     group.add_argument("--text-col", help="--table column holding texts")
     group.add_argument("--lang-col", help="--table column holding each text's language")
+    group.add_argument("--image-root", type=Path, help="folder that relative --image-col paths start from (default: the table's folder)")
     parser.add_argument("--workers", type=int, help="processes decoding photos (default: one per CPU; 0 = none)")
 
 
@@ -88,15 +89,15 @@ def _collect(args: argparse.Namespace):
 
     if not (args.images or args.texts or args.table):
         raise EngineError("nothing to index: give --images DIR, --texts FILE and/or --table FILE")
-    if (args.image_col or args.text_col or args.lang_col) and not args.table:
-        raise EngineError("--image-col/--text-col/--lang-col need --table")
+    if (args.image_col or args.text_col or args.lang_col or args.image_root) and not args.table:
+        raise EngineError("--image-col/--text-col/--lang-col/--image-root need --table")
     items, skipped = [], []
     for folder in args.images:
         items += images_in(folder)
     for file in args.texts:
         items += texts_in(file, args.lang)
     if args.table:
-        table, missing = table_items(args.table, args.image_col, args.text_col, args.lang_col)
+        table, missing = table_items(args.table, args.image_col, args.text_col, args.lang_col, args.image_root)
         items += table
         skipped += missing
     return items, skipped

@@ -98,9 +98,10 @@ def read_table(path: Path) -> pd.DataFrame:
 
 
 def table_items(
-    path: Path, image_col: str | None, text_col: str | None, lang_col: str | None = None
+    path: Path, image_col: str | None, text_col: str | None, lang_col: str | None = None, image_root: Path | None = None
 ) -> tuple[list[Item], list[Skipped]]:
-    """Images and/or texts named by columns of a table; relative image paths are relative to the table.
+    """Images and/or texts named by columns of a table; relative image paths are resolved against
+    `image_root` (default: the table's folder).
 
     A row with both columns gives two items (CLIPPO puts photos and texts in one space). Image
     paths that do not exist are reported as skipped rather than failing the build.
@@ -111,13 +112,14 @@ def table_items(
     for flag, column in (("--image-col", image_col), ("--text-col", text_col), ("--lang-col", lang_col)):
         if column and column not in table.columns:
             raise EngineError(f"{flag} {column!r}: no such column in {path} (columns: {', '.join(map(str, table.columns))})")
+    root = image_root or path.parent
     items: list[Item] = []
     skipped: list[Skipped] = []
     for values in table.to_dict("records"):
         language = _cell(values, lang_col)
         image = _cell(values, image_col)
         if image:
-            file = (path.parent / image) if not Path(image).is_absolute() else Path(image)
+            file = root / image  # an absolute `image` stays as it is
             if file.is_file():
                 items.append(image_item(file))
             else:
