@@ -17,6 +17,7 @@ _NEEDS_BIDI = re.compile(
     "[\u0590-\u08ff\u200f\u202a-\u202e\u2066-\u2069\ufb1d-\ufdff\ufe70-\ufefe"
     "\U00010800-\U00010fff\U0001e800-\U0001efff]"
 )
+_EXPLICIT = re.compile("[\u202a-\u202e\u2066-\u2069]")  # embeddings, overrides, isolates
 MAX_DEPTH = 125
 _STRONG = {"L": 0, "R": 1, "AL": 1}
 _REMOVED = frozenset({"RLE", "LRE", "RLO", "LRO", "PDF", "BN"})  # X9
@@ -82,11 +83,17 @@ def paragraph_levels(text: str) -> tuple[int, list[int]]:
     n = len(types)
     matches = _matching_pdis(types)
     base = _first_strong(types, 0, n, matches) or 0
-    levels = _explicit_levels(types, base, matches)
     kept = [i for i in range(n) if types[i] not in _REMOVED]
     position = {index: k for k, index in enumerate(kept)}
-    explicit = list(levels)  # sos/eos compare explicit levels, not already resolved ones
-    for sequence in _isolating_run_sequences(kept, types, levels, matches):
+    if _EXPLICIT.search(text) is None:  # the usual paragraph: one level, one run sequence
+        levels = [base] * n
+        explicit = levels[:]
+        sequences = [kept] if kept else []
+    else:
+        levels = _explicit_levels(types, base, matches)
+        explicit = list(levels)  # sos/eos compare explicit levels, not already resolved ones
+        sequences = _isolating_run_sequences(kept, types, levels, matches)
+    for sequence in sequences:
         _resolve_sequence(sequence, types, explicit, levels, base, kept, position)
     previous = base
     for i in range(n):  # X9-removed characters take their neighbour's level (they draw nothing)

@@ -270,31 +270,24 @@ class Renderer:
     def _shaped_words(
         self, paragraph: str, cjk_face: int, lang: str | None, levels: list[int] | None
     ) -> Iterator[tuple[str, Word, list[int] | None, ShapedWord]]:
-        """Each word of a paragraph with its token, the token's levels and its shaped form.
-
-        Left-to-right paragraphs (no levels) take whole shaped tokens from a cache; bidi
-        paragraphs shape per occurrence, since a token's levels depend on its neighbours.
-        """
+        """Each word of a paragraph with its token, the token's levels and its shaped form, from
+        a cache of shaped tokens keyed by their text, context, language and bidi levels."""
         script = None
         for match in TOKENS.finditer(paragraph):
             token = match.group()
-            if levels is None:
-                key = (token, script, cjk_face, lang)
-                cached = self._shaped_tokens.get(key)
-                if cached is None:
-                    words, next_script = self._itemized(token, script, cjk_face)
-                    cached = tuple((word, self._shape_word(token, word, None, lang)) for word in words), next_script
-                    if len(self._shaped_tokens) >= CACHE_LIMIT:
-                        self._shaped_tokens.clear()
-                    self._shaped_tokens[key] = cached
-                shaped_words, script = cached
-                for word, shaped in shaped_words:
-                    yield token, word, None, shaped
-            else:
-                words, script = self._itemized(token, script, cjk_face)
-                token_levels = levels[match.start() : match.end()]
-                for word in words:
-                    yield token, word, token_levels, self._shape_word(token, word, token_levels, lang)
+            token_levels = None if levels is None else levels[match.start() : match.end()]
+            key = (token, script, cjk_face, lang, None if token_levels is None else tuple(token_levels))
+            cached = self._shaped_tokens.get(key)
+            if cached is None:
+                words, next_script = self._itemized(token, script, cjk_face)
+                shaped = tuple((word, self._shape_word(token, word, token_levels, lang)) for word in words)
+                cached = shaped, next_script
+                if len(self._shaped_tokens) >= CACHE_LIMIT:
+                    self._shaped_tokens.clear()
+                self._shaped_tokens[key] = cached
+            shaped, script = cached
+            for word, shaped_word in shaped:
+                yield token, word, token_levels, shaped_word
 
     def _split_to_fit(self, token: str, word: Word, levels: list[int] | None, lang: str | None) -> list[list[Item]]:
         """A word wider than a whole line, cut at grapheme boundaries into line-sized parts."""
