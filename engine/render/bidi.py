@@ -1,11 +1,10 @@
 """Unicode bidi (UAX #9): paragraph direction, resolved levels, and per-line visual order.
 
 Implements P2-P3, X1-X10 (embeddings, overrides and isolates, with the depth limit and overflow
-counters), W1-W7, N1-N2 and I1-I2 on isolating run sequences; L2 reordering is applied per line
-to already-shaped pieces, because lines are known only after shaping. Not implemented: N0
-(bracket pairs take the direction of their content) -- brackets resolve by N1/N2 instead, as in
-UAX #9 before version 6.3. Unassigned code points get the default classes of their blocks, so any
-str is accepted.
+counters), W1-W7, N0 (bracket pairs), N1-N2 and I1-I2 on isolating run sequences; L2 reordering
+is applied per line to already-shaped pieces, because lines are known only after shaping (L1:
+trailing spaces are simply not drawn). Unassigned code points get the default classes of their
+blocks, so any str is accepted.
 """
 from __future__ import annotations
 
@@ -17,6 +16,7 @@ _NEEDS_BIDI = re.compile(
     "[\u0590-\u08ff\u200f\u202a-\u202e\u2066-\u2069\ufb1d-\ufdff\ufe70-\ufefe"
     "\U00010800-\U00010fff\U0001e800-\U0001efff]"
 )
+_ASCII_BRACKETS = {"(": ")", "[": "]", "{": "}"}
 _EXPLICIT = re.compile("[\u202a-\u202e\u2066-\u2069]")  # embeddings, overrides, isolates
 MAX_DEPTH = 125
 _STRONG = {"L": 0, "R": 1, "AL": 1}
@@ -94,7 +94,7 @@ def paragraph_levels(text: str) -> tuple[int, list[int]]:
         explicit = list(levels)  # sos/eos compare explicit levels, not already resolved ones
         sequences = _isolating_run_sequences(kept, types, levels, matches)
     for sequence in sequences:
-        _resolve_sequence(sequence, types, explicit, levels, base, kept, position)
+        _resolve_sequence(text, sequence, types, explicit, levels, base, kept, position)
     previous = base
     for i in range(n):  # X9-removed characters take their neighbour's level (they draw nothing)
         if types[i] in _REMOVED:
@@ -183,6 +183,7 @@ def _isolating_run_sequences(
 
 
 def _resolve_sequence(
+    text: str,
     seq: list[int],
     types: list[str],
     explicit: list[int],
@@ -191,7 +192,7 @@ def _resolve_sequence(
     kept: list[int],
     position: dict[int, int],
 ) -> None:
-    """W1-W7, N1-N2 and I1-I2 on one isolating run sequence (levels updated in place).
+    """W1-W7, N0-N2 and I1-I2 on one isolating run sequence (levels updated in place).
 
     `kept` lists the characters X9 keeps and `position` maps each to its place there, which
     finds the neighbours that decide sos and eos."""
@@ -244,8 +245,9 @@ def _resolve_sequence(
             strong = t[k]
         elif t[k] == "EN" and strong == "L":
             t[k] = "L"
-    # N1/N2: neutral runs take the surrounding direction if both sides agree, else the embedding's.
     embedding = "R" if level % 2 else "L"
+    _resolve_brackets([text[i] for i in seq], [types[i] == "NSM" for i in seq], t, sos, embedding)
+    # N1/N2: neutral runs take the surrounding direction if both sides agree, else the embedding's.
     k = 0
     while k < n:
         if t[k] in _NEUTRAL:
@@ -264,6 +266,55 @@ def _resolve_sequence(
             levels[index] = level + (1 if kind == "R" else 2 if kind in ("AN", "EN") else 0)
         else:
             levels[index] = level + (1 if kind in ("L", "EN", "AN") else 0)
+
+
+def _closing_bracket(ch: str) -> str | None:
+    """Bidi_Paired_Bracket of an opening bracket: ASCII by table, others are the next code point
+    (true of every pair in BidiBrackets.txt beyond ASCII once NFC has unified U+2329/U+232A)."""
+    if ch in _ASCII_BRACKETS:
+        return _ASCII_BRACKETS[ch]
+    if unicodedata.category(ch) == "Ps" and unicodedata.mirrored(ch):
+        partner = chr(ord(ch) + 1)
+        if unicodedata.category(partner) == "Pe":
+            return partner
+    return None
+
+
+def _resolve_brackets(chars: list[str], was_nsm: list[bool], t: list[str], sos: str, embedding: str) -> None:
+    """N0: a bracket pair takes the embedding direction if its content has a strong type of that
+    direction, else the other direction if both content and context have it (BD16 pairing)."""
+    pairs, stack = [], []
+    for k, ch in enumerate(chars):
+        if t[k] != "ON":
+            continue
+        closing = _closing_bracket(ch)
+        if closing is not None:
+            if len(stack) == 63:
+                break
+            stack.append((closing, k))
+        elif stack and unicodedata.category(ch) == "Pe":
+            for depth in range(len(stack) - 1, -1, -1):
+                if stack[depth][0] == ch:
+                    pairs.append((stack[depth][1], k))
+                    del stack[depth:]
+                    break
+    opposite = "L" if embedding == "R" else "R"
+    for opening, closing in sorted(pairs):
+        inside = {"L" if kind == "L" else "R" for kind in t[opening + 1 : closing] if kind in ("L", "R", "EN", "AN")}
+        if embedding in inside:
+            new = embedding
+        elif opposite in inside:
+            context = next(("L" if kind == "L" else "R" for kind in reversed(t[:opening])
+                            if kind in ("L", "R", "EN", "AN")), sos)
+            new = opposite if context == opposite else embedding
+        else:
+            continue
+        for k in (opening, closing):
+            t[k] = new
+            k += 1
+            while k < len(t) and was_nsm[k]:  # marks on a bracket follow it
+                t[k] = new
+                k += 1
 
 
 def visual_order(levels: list[int]) -> list[int]:
