@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
@@ -135,8 +136,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
     preset = PRESETS[PRESET]
-    print(f"torch threads: {torch.get_num_threads()}", flush=True)
-    results: dict = {"preset": PRESET, "collections": [], "vectors": None}
+    print(f"torch threads: {torch.get_num_threads()}; load average at start: {os.getloadavg()[0]:.2f}", flush=True)
+    results: dict = {"preset": PRESET, "collections": [], "vectors": None, "load_average_start": os.getloadavg()[0]}
     with tempfile.TemporaryDirectory(prefix="bench-index-") as tmp:
         workdir = Path(tmp)
         torch.manual_seed(0)
@@ -153,6 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     if results["vectors"]:
         print(f"\n## {args.vectors:,} clustered vectors ({args.clusters:,} clusters, spread {args.spread}): automatic index\n")
         print(_table([results["vectors"]]))
+    results["load_average_end"] = os.getloadavg()[0]
+    print(f"\nload average (1 min) at start {results['load_average_start']:.2f}, at end {results['load_average_end']:.2f} (2 cores)")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, indent=2) + "\n")
