@@ -25,7 +25,7 @@ from engine.render.text import TOKENS, char_info, grapheme_starts, sanitise
 _KANA = re.compile("[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f]")
 _HANGUL = re.compile("[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]")
 CACHE_LIMIT = 200_000  # token entries before the token caches are emptied (bounds memory)
-STRIP_CACHE_BYTES = 64 << 20  # rasterized words kept per Renderer before the caches are emptied
+STRIP_CACHE_BYTES = 64 << 20  # rasterized words and glyphs kept per Renderer before the caches are emptied
 CACHED_TEXT_MAX = 64  # longer pieces are pathological (no spaces): shaped but not cached
 
 
@@ -179,13 +179,18 @@ class Renderer:
         if strip is None:
             strip = self._rasterize(font, key)
             if len(text) <= CACHED_TEXT_MAX:
-                self._strip_bytes += 0 if strip.paper is None else strip.paper.nbytes
-                if self._strip_bytes > STRIP_CACHE_BYTES:  # shaped tokens hold strips too
-                    self._strips.clear()
-                    self._shaped_tokens.clear()
-                    self._strip_bytes = 0
+                self._account(strip)
                 self._strips[key] = strip
         return strip
+
+    def _account(self, strip: Strip) -> None:
+        """Count a cached strip's bytes; past the budget, empty every cache that holds strips."""
+        self._strip_bytes += 0 if strip.paper is None else strip.paper.nbytes
+        if self._strip_bytes > STRIP_CACHE_BYTES:
+            self._strips.clear()
+            self._shaped_tokens.clear()
+            self._glyph_strips.clear()
+            self._strip_bytes = 0
 
     def _glyph_strip(self, font: Font, glyph_id: int) -> Strip:
         """One glyph's bitmap as flat paper with the canvas stride (the unit strips are built of)."""
@@ -194,6 +199,7 @@ class Renderer:
         if strip is None:
             bitmap = font.glyph(glyph_id)
             strip = _flat_strip(bitmap.coverage, bitmap.left, -bitmap.top, self.config.width)
+            self._account(strip)
             self._glyph_strips[key] = strip
         return strip
 
