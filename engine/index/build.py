@@ -7,6 +7,7 @@ kind still suits the grown collection and retrains from the stored vectors when 
 """
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -117,7 +118,8 @@ def _index_for(vectors: np.ndarray, current: store.Stored | None, previous: dict
 
 
 def _kind(factory: str) -> str:
-    return factory.split(",")[0].rstrip("0123456789")
+    """'IVF4000,Flat' -> 'IVF,Flat': the index structure without its sizes."""
+    return re.sub(r"\d+", "", factory)
 
 
 def _rows(items: list[Item], first_id: int) -> pd.DataFrame:

@@ -59,13 +59,13 @@ def read_manifest(directory: Path) -> dict:
     return manifest
 
 
-def load(directory: Path, mmap_index: bool = False) -> Stored:
+def load(directory: Path) -> Stored:
     """Read the live generation named by the manifest."""
     directory = Path(directory)
     manifest = read_manifest(directory)
     files = manifest["files"]
     try:
-        index = faiss.read_index(str(directory / files["index"]), faiss.IO_FLAG_MMAP if mmap_index else 0)
+        index = faiss.read_index(str(directory / files["index"]))
         metadata = pd.read_parquet(directory / files["metadata"])
         vectors = np.load(directory / files["vectors"], mmap_mode="r")
     except (OSError, RuntimeError, ValueError) as error:
