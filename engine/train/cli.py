@@ -58,7 +58,8 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     opt.add_argument("--weight-decay", type=float, default=0.1)
     opt.add_argument("--clip", type=float, default=1.0, help="gradient-norm clipping (default: 1.0)")
     opt.add_argument("--loss", default="softmax", choices=LOSSES, help="softmax (CLIP) or sigmoid (SigLIP)")
-    opt.add_argument("--precision", default="bf16", choices=["bf16", "fp32"], help="autocast dtype (the loss is always fp32)")
+    opt.add_argument("--precision", default="auto", choices=["auto", "bf16", "fp32"], help="autocast dtype; auto: bf16 on CUDA "
+                     "and on CPUs with native bf16 (AVX512-BF16/AMX), fp32 elsewhere (the loss is always fp32)")
     opt.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     opt.add_argument("--seed", type=int, default=0)
     run = parser.add_argument_group("run")

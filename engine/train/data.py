@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import importlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -43,6 +44,8 @@ class TextPairs:
 
 Source = ImageCaptions | TextPairs
 SOURCES: dict[str, Callable[..., Source]] = {}
+# Sources defined in other packages, imported on first use (their import registers them).
+PLUGIN_SOURCES = {"scenes": "engine.scenes.source"}
 
 
 def register_source(name: str):
@@ -69,8 +72,10 @@ def parse_spec(spec: str) -> tuple[str, dict[str, str]]:
 def load_source(spec: str) -> Source:
     """Build the pool a spec names, with a clear error for unknown kinds, options and paths."""
     kind, options = parse_spec(spec)
+    if kind not in SOURCES and kind in PLUGIN_SOURCES:
+        importlib.import_module(PLUGIN_SOURCES[kind])
     if kind not in SOURCES:
-        raise EngineError(f"unknown data source {kind!r} in {spec!r}; known: {', '.join(sorted(SOURCES))}")
+        raise EngineError(f"unknown data source {kind!r} in {spec!r}; known: {', '.join(sorted({*SOURCES, *PLUGIN_SOURCES}))}")
     try:
         return SOURCES[kind](**options)
     except TypeError as error:

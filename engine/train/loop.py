@@ -64,7 +64,7 @@ def train(args: Namespace) -> dict:
     validation = _validation(args, preset, text_inputs, rank)
     config = _checkpoint_config(args, preset, tokenizer)
     log = MetricsLog(out / "metrics.jsonl", enabled=rank == 0)
-    precision = torch.bfloat16 if args.precision == "bf16" else None
+    precision = autocast_dtype(args.precision, device)
     if validation and step == 0:
         val_started = time.monotonic()
         log.write({"step": 0, "val": validation.run(model, precision)})
@@ -181,6 +181,25 @@ def format_metrics(step: int, metrics: dict[str, float]) -> str:
         values = [metrics[f"{lang}/{k}"] * 100 for k in ("i2t@1", "i2t@5", "i2t@10", "t2i@1", "t2i@5", "t2i@10", "mean@10")]
         rows.append(f"{lang:<6}" + "".join(f"{v:7.1f}" for v in values))
     return "\n".join(rows)
+
+
+def autocast_dtype(choice: str, device: torch.device) -> torch.dtype | None:
+    """bf16 where the hardware computes it natively (CUDA, CPUs with AVX512-BF16/AMX), else fp32.
+
+    On a CPU without bf16 instructions (AVX2 only), oneDNN emulates bf16 matmuls about 10x slower
+    than fp32 (measured here), so `auto` must not pick it there.
+    """
+    if choice == "auto":
+        return torch.bfloat16 if device.type == "cuda" or cpu_has_native_bf16() else None
+    return torch.bfloat16 if choice == "bf16" else None
+
+
+def cpu_has_native_bf16() -> bool:
+    try:
+        flags = Path("/proc/cpuinfo").read_text().split()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
 def _param_groups(model: DualEncoder, weight_decay: float) -> list[dict]:

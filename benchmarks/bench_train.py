@@ -1,0 +1,93 @@
+"""Training throughput per preset: the raw model step against the whole trainer, in one run.
+
+raw: `_train_step` (forward, global loss, backward, AdamW) on random uint8 tensors already in
+memory: the ceiling. end-to-end: `engine train` on real data (Flickr8k photos, captions rendered
+in DataLoader workers, Multi30k pairs), measured from its metrics log after warm-up. The target
+for cpu-small is end-to-end >= 90 % of raw. Pairs/s counts batch rows (photo/caption or text/text).
+
+    flock /tmp/engine-cpu.lock .venv/bin/python benchmarks/bench_train.py --presets cpu-tiny cpu-small
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from engine.cli import run_reporting_errors
+from engine.model import DualEncoder, get_preset
+from engine.train.cli import add_train_arguments
+from engine.train.loop import _train_step, autocast_dtype
+
+DATA = ("flickr8k:split=train", "multi30k:split=train,exclude=val")
+
+
+def train_args(preset: str, batch: int, steps: int, out: Path, extra: list[str]) -> list[str]:
+    data = [arg for spec in DATA for arg in ("--data", spec)]
+    return ["--preset", preset, *data, "--batch-size", str(batch), "--steps", str(steps), "--log-every", "1",
+            "--checkpoint-every", str(10 * steps), "--out", str(out), *extra]
+
+
+def raw_pairs_per_s(preset_name: str, batch: int, steps: int, warmup: int, extra: list[str]) -> float:
+    """The model step alone on random inputs with the trainer's batch composition."""
+    parser = argparse.ArgumentParser()
+    add_train_arguments(parser)
+    args = parser.parse_args(train_args(preset_name, batch, steps, Path("unused"), extra))
+    preset = get_preset(preset_name)
+    torch.manual_seed(0)
+    model = DualEncoder(preset, drop_blank=args.drop_blank)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
+    n_pairs = round(batch * args.pair_share)
+    n_images = batch - n_pairs
+    size = preset.image_size
+    batch_tensors = {"images": torch.randint(0, 256, (n_images, 3, size, size), dtype=torch.uint8),
+                     "texts": torch.randint(0, 256, (n_images + 2 * n_pairs, size, size), dtype=torch.uint8)}
+    precision = autocast_dtype(args.precision, torch.device("cpu"))
+    for _ in range(warmup):
+        _train_step(model, optimizer, batch_tensors, n_images, args, torch.device("cpu"), precision, 1)
+    started = time.perf_counter()
+    for _ in range(steps):
+        _train_step(model, optimizer, batch_tensors, n_images, args, torch.device("cpu"), precision, 1)
+    return batch * steps / (time.perf_counter() - started)
+
+
+def end_to_end_pairs_per_s(preset: str, batch: int, steps: int, warmup: int, extra: list[str]) -> float:
+    """`engine train` on real data; speed from its metrics log between step `warmup` and the last step."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "run"
+        command = [sys.executable, "-m", "engine", "train", *train_args(preset, batch, warmup + steps, out, extra)]
+        subprocess.run(command, check=True, stderr=subprocess.DEVNULL)
+        records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+        elapsed = {r["step"]: r["elapsed_s"] for r in records if "loss" in r}
+        return batch * steps / (elapsed[warmup + steps] - elapsed[warmup])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--presets", nargs="+", default=["cpu-tiny", "cpu-small"])
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--steps", type=int, default=20, help="timed steps per measurement (default: 20)")
+    parser.add_argument("--warmup", type=int, default=5, help="untimed steps first (default: 5)")
+    parser.add_argument("--json", type=Path, help="also write the rows here")
+    parser.add_argument("train_flags", nargs=argparse.REMAINDER, help="after --: extra engine train flags, e.g. -- --drop-blank")
+    args = parser.parse_args()
+    extra = [flag for flag in args.train_flags if flag != "--"]
+    rows = []
+    print(f"{'preset':<10} {'raw pairs/s':>12} {'end-to-end':>11} {'ratio':>6}   flags: {' '.join(extra) or '(defaults)'}")
+    for preset in args.presets:
+        raw = raw_pairs_per_s(preset, args.batch_size, args.steps, args.warmup, extra)
+        real = end_to_end_pairs_per_s(preset, args.batch_size, args.steps, args.warmup, extra)
+        rows.append({"preset": preset, "batch_size": args.batch_size, "flags": extra, "raw_pairs_per_s": raw, "end_to_end_pairs_per_s": real})
+        print(f"{preset:<10} {raw:12.1f} {real:11.1f} {real / raw:6.0%}", flush=True)
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_reporting_errors(main))
