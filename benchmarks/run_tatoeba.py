@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> None:
     if unknown:
         raise EngineError(f"no Tatoeba pairs for {', '.join(unknown)} in {data_dir}")
     pairs = {lang: tatoeba.load_pairs(data_dir, lang, args.limit) for lang in args.langs or available}
-    models = harness.load_models(args.models, args.cache or args.out / "cache")
+    models = harness.load_models(args.models, args.cache or args.out / "cache", args.device)
 
     # One embedding pass per model over the distinct sentences (English sides repeat across languages).
     distinct = list(dict.fromkeys(text for xx, en in pairs.values() for text in (*xx, *en)))

@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> None:
     paths = xm3600.image_paths(captions, images_dir)
     languages = args.langs or [lang for lang in captions.languages if any(captions.captions[lang])]
     queries = {lang: xm3600.language_texts(captions, lang, args.protocol) for lang in languages}
-    models = harness.load_models(args.models, args.cache or args.out / "cache")
+    models = harness.load_models(args.models, args.cache or args.out / "cache", args.device)
 
     scores: list[report.Score] = []
     extra: dict[tuple[str, str], dict] = {}

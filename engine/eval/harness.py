@@ -57,15 +57,20 @@ def parse_model_specs(specs: Sequence[str]) -> list[tuple[str, Path]]:
     return parsed
 
 
-def load_models(specs: Sequence[str], cache_dir: Path) -> list[ModelUnderTest]:
+def load_models(specs: Sequence[str], cache_dir: Path, device: str = "cpu") -> list[ModelUnderTest]:
     """Load every checkpoint (engine.load); a bad path fails before any embedding starts."""
     import engine
 
+    if device == "cuda":
+        import torch
+
+        if not torch.cuda.is_available():
+            raise EngineError("--device cuda: no CUDA GPU is visible to torch")
     models = []
     for label, path in parse_model_specs(specs):
         if not path.is_dir():
             raise EngineError(f"checkpoint folder not found: {path}")
-        encoder = engine.load(path)
+        encoder = engine.load(path, device=device)
         config = encoder.config
         metadata = {
             "path": str(path),
@@ -84,6 +89,8 @@ def add_common_arguments(parser: argparse.ArgumentParser, default_out: str) -> N
                         help=f"folder for results.csv, results.md, results.png, summary.json (default: {default_out})")
     parser.add_argument("--cache", type=Path, default=None,
                         help="folder for cached embeddings, keyed by checkpoint hash and inputs (default: OUT/cache)")
+    parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
+                        help="where the models run (default: cpu); texts are rendered on the CPU either way")
     parser.add_argument("--json", action="store_true",
                         help="print the JSON summary on stdout instead of the Markdown table")
 
