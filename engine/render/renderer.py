@@ -455,14 +455,16 @@ class Renderer:
         baseline = self.config.margin + self.ascent + number * self.line_height
         notdef = 0
         flat = canvas.reshape(-1)
+        minimum = np.minimum
         for x, strip in placed:
-            notdef += strip.notdef
-            if strip.paper is not None:
-                top, left = baseline + strip.dy, x + strip.dx
-                if top >= 0 and left >= 0 and top + strip.rows <= height and left + strip.cols <= width:
+            _, paper, rows, cols, dx, dy, missing, _, _ = strip  # unpacking beats 7 attribute reads
+            notdef += missing
+            if paper is not None:
+                top, left = baseline + dy, x + dx
+                if top >= 0 and left >= 0 and top + rows <= height and left + cols <= width:
                     start = top * width + left
-                    target = flat[start : start + strip.paper.size]
-                    np.minimum(target, strip.paper, out=target)
+                    target = flat[start : start + paper.size]
+                    minimum(target, paper, out=target)
                 else:
                     self._draw_clipped(canvas, strip, top, left)
         return notdef
