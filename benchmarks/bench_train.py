@@ -4,6 +4,8 @@ raw: `_train_step` (forward, global loss, backward, AdamW) on random uint8 tenso
 memory: the ceiling. end-to-end: `engine train` on real data (Flickr8k photos, captions rendered
 in DataLoader workers, Multi30k pairs), measured from its metrics log after warm-up. The target
 for cpu-small is end-to-end >= 90 % of raw. Pairs/s counts batch rows (photo/caption or text/text).
+A second table measures blank-patch dropping on real captions: patches kept per text and
+text-encoding speed with and without it (inference, model only).
 
     flock /tmp/engine-cpu.lock .venv/bin/python benchmarks/bench_train.py --presets cpu-tiny cpu-small
 """
@@ -21,6 +23,8 @@ import torch
 
 from engine.cli import run_reporting_errors
 from engine.model import DualEncoder, get_preset
+from engine.model.inputs import TextInputs
+from engine.train.data import load_source
 from engine.train.cli import add_train_arguments
 from engine.train.loop import _train_step, autocast_dtype
 
@@ -67,12 +71,34 @@ def end_to_end_pairs_per_s(preset: str, batch: int, steps: int, warmup: int, ext
         return batch * steps / (elapsed[warmup + steps] - elapsed[warmup])
 
 
+@torch.inference_mode()
+def text_encoding(preset_name: str, n_texts: int) -> dict:
+    """Blank-patch dropping on real captions (Flickr8k val, English): patches kept and texts/s, model only."""
+    preset = get_preset(preset_name)
+    captions = load_source("flickr8k:split=val,langs=en").caption_text[:n_texts]
+    pages = torch.from_numpy(TextInputs(preset)(captions))
+    torch.manual_seed(0)
+    model = DualEncoder(preset).eval()
+    _, mask = model.patches(pages, drop_blank=True)
+    row = {"preset": preset_name, "patches_full": preset.grid**2, "patches_kept_mean": mask.sum(1).float().mean().item(),
+           "patches_kept_max": int(mask.sum(1).max())}
+    for drop in (False, True):
+        model.drop_blank = drop
+        model.encode_texts(pages[:64])
+        started = time.perf_counter()
+        for start in range(0, len(pages), 256):
+            model.encode_texts(pages[start : start + 256])
+        row[f"texts_per_s_{'drop' if drop else 'full'}"] = len(pages) / (time.perf_counter() - started)
+    return row
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--presets", nargs="+", default=["cpu-tiny", "cpu-small"])
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--steps", type=int, default=20, help="timed steps per measurement (default: 20)")
     parser.add_argument("--warmup", type=int, default=5, help="untimed steps first (default: 5)")
+    parser.add_argument("--texts", type=int, default=1024, help="captions for the text-encoding (blank-patch) table")
     parser.add_argument("--json", type=Path, help="also write the rows here")
     parser.add_argument("train_flags", nargs=argparse.REMAINDER, help="after --: extra engine train flags, e.g. -- --drop-blank")
     args = parser.parse_args()
@@ -84,6 +110,12 @@ def main() -> int:
         real = end_to_end_pairs_per_s(preset, args.batch_size, args.steps, args.warmup, extra)
         rows.append({"preset": preset, "batch_size": args.batch_size, "flags": extra, "raw_pairs_per_s": raw, "end_to_end_pairs_per_s": real})
         print(f"{preset:<10} {raw:12.1f} {real:11.1f} {real / raw:6.0%}", flush=True)
+    print(f"\n{'preset':<10} {'patches':>8} {'kept (mean/max)':>16} {'texts/s full':>13} {'texts/s dropped':>16}")
+    for preset in args.presets:
+        row = text_encoding(preset, args.texts)
+        rows.append(row)
+        print(f"{preset:<10} {row['patches_full']:8d} {row['patches_kept_mean']:10.1f} / {row['patches_kept_max']:<3d}"
+              f" {row['texts_per_s_full']:13.1f} {row['texts_per_s_drop']:16.1f}", flush=True)
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2) + "\n")
     return 0

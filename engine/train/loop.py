@@ -78,7 +78,7 @@ def train(args: Namespace) -> dict:
         persistent_workers=False,
     )
     bar = tqdm(total=schedule.total, initial=step, desc=f"training {args.kind} {preset.name}", unit="step", disable=rank != 0, dynamic_ncols=True)
-    pairs_per_s, calibration_start = 0.0, None
+    pairs_per_s, calibration_start, step_at_start = 0.0, None, step
     for batch in loader:
         step_started = time.monotonic()
         loss = _train_step(model, optimizer, batch, sampler.n_images // world, args, device, precision, world)
@@ -91,7 +91,7 @@ def train(args: Namespace) -> dict:
         if step % args.log_every == 0 or step == 1:
             log.write({"step": step, "loss": loss, "lr": scheduler.get_last_lr()[0], "temperature": model.temperature.item(),
                        "pairs_per_s": pairs_per_s, "elapsed_s": time.monotonic() - started})
-        if schedule.total is None and args.time_budget:
+        if schedule.total is None and args.time_budget and step >= step_at_start + 2:  # the first steps also start the workers
             calibration_start = calibration_start or (time.monotonic(), step)
             if step - calibration_start[1] == CALIBRATION_STEPS:
                 seconds_per_step = (time.monotonic() - calibration_start[0]) / CALIBRATION_STEPS
