@@ -420,15 +420,15 @@ class Renderer:
         visual order with their font, script, direction and glyph ids."""
         if not isinstance(text, str):
             raise EngineError(f"layout expects a str, got {type(text).__name__}")
-        fonts = self.fonts.fonts
-        return [
-            [
-                PlacedRun(x, fonts[strip.source[0]].file, fonts[strip.source[0]].face_index, *strip.source[1:3],
-                          strip.source[4], strip.glyphs)
-                for x, strip in self._placed(line, base, bidi)
-            ]
-            for line, base, bidi in self._laid_out(text)[0]
-        ]
+        laid_out = []
+        for line, base, bidi in self._laid_out(text)[0]:
+            runs = []
+            for x, strip in self._placed(line, base, bidi):
+                font_index, script, rtl, _, piece = strip.source
+                font = self.fonts.fonts[font_index]
+                runs.append(PlacedRun(x, font.file, font.face_index, script, rtl, piece, strip.glyphs))
+            laid_out.append(runs)
+        return laid_out
 
     def missing(self, text: str) -> list[str]:
         """The characters of `text` that no pinned font draws (they would render as .notdef
