@@ -44,3 +44,33 @@ def test_deep_nesting_is_bounded():
     text = "\u202b" * 200 + "x" + "\u202c" * 200 + "\u2067" * 200 + "y"
     base, levels = paragraph_levels(text)
     assert base == 0 and max(levels) <= 126
+
+
+def reference_levels(text):
+    """python-bidi's pure-Python UAX #9 (the pre-6.3 rules: no isolates, no bracket pairs)."""
+    from bidi import algorithm as uax9
+
+    base = uax9.get_base_level(text)
+    storage = uax9.get_empty_storage()
+    storage["base_level"], storage["base_dir"] = base, ("L", "R")[base]
+    uax9.get_embedding_levels(text, storage)
+    chars = list(storage["chars"])
+    uax9.explicit_embed_and_overrides(storage)
+    uax9.resolve_weak_types(storage)
+    uax9.resolve_neutral_types(storage, False)
+    uax9.resolve_implicit_levels(storage, False)
+    return base, [c["level"] for c in chars if c["type"] not in uax9.X9_REMOVED]
+
+
+def test_agrees_with_the_reference_implementation_where_the_rules_coincide():
+    import random
+
+    alphabet = list("abאבعم12٣٤ -+,.$%!#/:\u0301\u06f1") + ["\u202a", "\u202b", "\u202c", "\u202d", "\u202e",
+                                                            "\u200e", "\u200f"]
+    removed = {"\u202a", "\u202b", "\u202c", "\u202d", "\u202e"}
+    generator = random.Random(0)
+    for _ in range(3000):
+        text = "".join(generator.choice(alphabet) for _ in range(generator.randint(1, 12)))
+        base, levels = paragraph_levels(text)
+        kept = [level for level, ch in zip(levels, text) if ch not in removed]
+        assert (base, kept) == reference_levels(text), repr(text)
