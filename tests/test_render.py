@@ -199,3 +199,9 @@ def test_emptying_the_caches_under_memory_pressure_changes_no_pixel(monkeypatch)
     for _ in range(2):
         assert all(np.array_equal(squeezed.render(t).pixels, e) for t, e in zip(texts, expected))
     assert squeezed._strip_bytes <= 4096 + 64 * 64 * 4  # it really was emptied along the way
+
+
+def test_a_cut_word_does_not_leave_its_full_stop_alone_on_a_line():
+    lines = Renderer(SMALL).layout("усвідомлюємо.")
+    contents = ["".join(run.text for run in line) for line in lines]
+    assert len(contents) == 2 and all(content[0] not in NO_BREAK_BEFORE for content in contents)

@@ -20,7 +20,7 @@ from engine.errors import EngineError
 from engine.render.bidi import needs_bidi, paragraph_levels, visual_order
 from engine.render.fonts import CJK_FACE_JP, CJK_FACE_KR, Font, FontSet, cjk_face_for_lang
 from engine.render.itemize import Piece, Word, itemize_token
-from engine.render.text import TOKENS, char_info, grapheme_starts, sanitise
+from engine.render.text import NO_BREAK_BEFORE, TOKENS, char_info, grapheme_starts, sanitise
 
 _KANA = re.compile("[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f]")
 _HANGUL = re.compile("[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]")
@@ -319,6 +319,8 @@ class Renderer:
                     low = mid
                 else:
                     high = mid - 1
+            while low - 1 > first and low < len(bounds) - 1 and text[bounds[low]] in NO_BREAK_BEFORE:
+                low -= 1  # carry a grapheme over rather than start a line with "." or "、"
             parts.append(part(first, low))
             first = low
         return parts
