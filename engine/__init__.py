@@ -13,10 +13,10 @@ __version__ = "0.1.0"
 
 def __getattr__(name: str):
     """Import heavy entry points (torch, fonts) only when first used, so `import engine` stays light."""
-    if name == "render":
-        from engine.render import render
+    if name == "render":  # the subpackage, which is callable: engine.render(text)
+        import importlib
 
-        return render
+        return importlib.import_module("engine.render")
     if name == "load":
         from engine.encoder import load
 

@@ -205,3 +205,11 @@ def test_a_cut_word_does_not_leave_its_full_stop_alone_on_a_line():
     lines = Renderer(SMALL).layout("усвідомлюємо.")
     contents = ["".join(run.text for run in line) for line in lines]
     assert len(contents) == 2 and all(content[0] not in NO_BREAK_BEFORE for content in contents)
+
+
+def test_engine_render_is_callable_whatever_was_imported_first():
+    import engine
+    import engine.render.renderer  # noqa: F401  (binds engine.render to the subpackage)
+
+    assert np.array_equal(engine.render("Hi").pixels, render("Hi").pixels)
+    assert engine.render("Hi", SMALL).pixels.shape == (64, 64)
