@@ -118,9 +118,10 @@ class Font:
         bitmap = slot.bitmap
         coverage = None
         if bitmap.rows and bitmap.width:
-            pitch = bitmap.pitch
-            raw = np.frombuffer(bytes(bitmap.buffer), dtype=np.uint8).reshape(bitmap.rows, abs(pitch))
-            coverage = np.ascontiguousarray(raw[:, : bitmap.width])
+            rows, pitch = bitmap.rows, bitmap.pitch
+            # Read FreeType's buffer in place (freetype-py's `.buffer` builds a Python list).
+            raw = np.ctypeslib.as_array(bitmap._FT_Bitmap.buffer, shape=(rows * abs(pitch),)).reshape(rows, abs(pitch))
+            coverage = (raw if pitch > 0 else raw[::-1])[:, : bitmap.width].copy()
             if not coverage.any():
                 coverage = None
         result = GlyphBitmap(coverage, slot.bitmap_left, slot.bitmap_top)
