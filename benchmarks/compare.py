@@ -66,9 +66,9 @@ def tokenizer_command(runs: Path, vocabulary: str) -> list[str]:
                           "--out", str(tokenizer_path(runs, vocabulary)))
 
 
-def train_command(contender: Contender, runs: Path, preset: str, minutes: float, steps: int | None) -> list[str]:
+def train_command(contender: Contender, runs: Path, preset: str, minutes: float, steps: int | None, device: str = "cpu") -> list[str]:
     """`engine train` for one contender; only --kind and --tokenizer differ between contenders."""
-    budget = ["--time-budget", str(minutes)] + (["--steps", str(steps)] if steps else [])
+    budget = ["--time-budget", str(minutes), "--device", device] + (["--steps", str(steps)] if steps else [])
     tokenizer = ["--tokenizer", str(tokenizer_path(runs, contender.vocabulary))] if contender.vocabulary else []
     data = [arg for spec in TRAIN_DATA for arg in ("--data", spec)]
     return engine_command("train", "--preset", preset, "--kind", contender.kind, *tokenizer, *data,
@@ -82,7 +82,7 @@ def run_step(command: list[str]) -> None:
         raise EngineError(f"this stage failed (see its message above): {' '.join(command)}")
 
 
-def train_all(contenders: list[Contender], runs: Path, preset: str, minutes: float, steps: int | None) -> None:
+def train_all(contenders: list[Contender], runs: Path, preset: str, minutes: float, steps: int | None, device: str) -> None:
     existing = [str(runs / c.label) for c in contenders if (runs / c.label).exists()]
     if existing:
         raise EngineError(f"{', '.join(existing)} already exist: pass --skip-train to score them, or choose another --runs")
@@ -91,7 +91,7 @@ def train_all(contenders: list[Contender], runs: Path, preset: str, minutes: flo
         if not tokenizer_path(runs, vocabulary).is_file():
             run_step(tokenizer_command(runs, vocabulary))
     for contender in contenders:
-        run_step(train_command(contender, runs, preset, minutes, steps))
+        run_step(train_command(contender, runs, preset, minutes, steps, device))
 
 
 def checked_models(specs: list[str] | None, contenders: list[Contender], runs: Path, preset: str | None) -> list[str]:
@@ -140,6 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--xm3600-langs", nargs="+", metavar="LANG", help="caption languages to score (default: all)")
     parser.add_argument("--tatoeba-langs", nargs="+", metavar="XXX", help="Tatoeba languages to score (default: all 112)")
     parser.add_argument("--tatoeba-limit", type=int, metavar="N", help="first N pairs per Tatoeba language (default: all)")
+    parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu", help="where training and scoring run (default: cpu)")
     parser.add_argument("--out", type=Path, default=Path("out/compare"), help="comparison.md and both harnesses' outputs (default: out/compare)")
     return parser
 
@@ -150,12 +151,12 @@ def main(argv: list[str] | None = None) -> None:
         raise EngineError("--minutes must be positive")
     contenders = [BY_LABEL[label] for label in args.only]
     if not (args.skip_train or args.models):
-        train_all(contenders, args.runs, args.preset, args.minutes, args.steps)
+        train_all(contenders, args.runs, args.preset, args.minutes, args.steps, args.device)
     models = checked_models(args.models, contenders, args.runs, None if args.models else args.preset)
 
     xm_out, tat_out = args.out / "xm3600", args.out / "tatoeba"
-    xm_args = ["--protocol", args.protocol] + (["--langs", *args.xm3600_langs] if args.xm3600_langs else [])
-    tat_args = (["--langs", *args.tatoeba_langs] if args.tatoeba_langs else []) + (
+    xm_args = ["--device", args.device, "--protocol", args.protocol] + (["--langs", *args.xm3600_langs] if args.xm3600_langs else [])
+    tat_args = ["--device", args.device] + (["--langs", *args.tatoeba_langs] if args.tatoeba_langs else []) + (
         ["--limit", str(args.tatoeba_limit)] if args.tatoeba_limit else [])
     run_step([sys.executable, str(BENCHMARKS / "run_xm3600.py"), "--models", *models, *xm_args, "--out", str(xm_out)])
     run_step([sys.executable, str(BENCHMARKS / "run_tatoeba.py"), "--models", *models, *tat_args, "--out", str(tat_out)])

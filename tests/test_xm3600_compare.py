@@ -43,7 +43,7 @@ def test_existing_runs_and_other_presets_are_refused(tmp_path):
     save_checkpoint(tmp_path / "clippo" / "checkpoint", build_model(config), config)
     clippo = [COMPARE["BY_LABEL"]["clippo"]]
     with pytest.raises(EngineError, match="already exist: pass --skip-train"):
-        COMPARE["train_all"](clippo, tmp_path, "cpu-tiny", 1.0, None)
+        COMPARE["train_all"](clippo, tmp_path, "cpu-tiny", 1.0, None, "cpu")
     with pytest.raises(EngineError, match="is a cpu-tiny model, not cpu-small"):
         COMPARE["checked_models"](None, clippo, tmp_path, "cpu-small")
     assert COMPARE["checked_models"](None, clippo, tmp_path, "cpu-tiny") == [f"clippo={tmp_path / 'clippo'}"]
