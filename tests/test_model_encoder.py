@@ -37,8 +37,6 @@ def test_tokenizer_pads_with_zero_and_truncates_to_the_context(tokenizer_file):
 
 @pytest.mark.parametrize("kind", ["1t-clip", "2t-clip", "clippo"])
 def test_load_encodes_images_and_texts_to_unit_rows(kind, tmp_path, tokenizer_file):
-    if kind == "clippo":
-        pytest.importorskip("engine.render", reason="renderer not available")
     vocab = Tokenizer(tokenizer_file).vocab_size if kind != "clippo" else None
     model = DualEncoder(TINY, kind=kind, vocab_size=vocab)
     config = {"preset": TINY.to_dict(), "kind": kind, "vocab_size": vocab, "font_fingerprint": None}
