@@ -213,3 +213,14 @@ def test_engine_render_is_callable_whatever_was_imported_first():
 
     assert np.array_equal(engine.render("Hi").pixels, render("Hi").pixels)
     assert engine.render("Hi", SMALL).pixels.shape == (64, 64)
+
+
+def test_threads_sharing_a_renderer_get_the_same_pixels():
+    from concurrent.futures import ThreadPoolExecutor
+
+    texts = GOLDEN_TEXTS * 3
+    expected = [Renderer(SMALL).render(t).pixels for t in texts]
+    shared = Renderer(SMALL)  # cold caches: threads race to rasterize the same glyphs
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda t: shared.render(t).pixels, texts))
+    assert all(np.array_equal(r, e) for r, e in zip(results, expected))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -100,6 +101,7 @@ class Font:
     ft_face: freetype.Face
     _cmap: frozenset[int] | None = None
     _glyphs: dict[int, GlyphBitmap] = field(default_factory=dict)
+    _face_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def cmap(self) -> frozenset[int]:
@@ -113,18 +115,20 @@ class Font:
         cached = self._glyphs.get(glyph_id)
         if cached is not None:
             return cached
-        self.ft_face.load_glyph(glyph_id, freetype.FT_LOAD_RENDER | freetype.FT_LOAD_NO_HINTING)
-        slot = self.ft_face.glyph
-        bitmap = slot.bitmap
-        coverage = None
-        if bitmap.rows and bitmap.width:
-            rows, pitch = bitmap.rows, bitmap.pitch
-            # Read FreeType's buffer in place (freetype-py's `.buffer` builds a Python list).
-            raw = np.ctypeslib.as_array(bitmap._FT_Bitmap.buffer, shape=(rows * abs(pitch),)).reshape(rows, abs(pitch))
-            coverage = (raw if pitch > 0 else raw[::-1])[:, : bitmap.width].copy()
-            if not coverage.any():
-                coverage = None
-        result = GlyphBitmap(coverage, slot.bitmap_left, slot.bitmap_top)
+        with self._face_lock:  # a FreeType face has one glyph slot: threads (a server) take turns
+            self.ft_face.load_glyph(glyph_id, freetype.FT_LOAD_RENDER | freetype.FT_LOAD_NO_HINTING)
+            slot = self.ft_face.glyph
+            bitmap = slot.bitmap
+            coverage = None
+            if bitmap.rows and bitmap.width:
+                rows, pitch = bitmap.rows, bitmap.pitch
+                # Read FreeType's buffer in place (freetype-py's `.buffer` builds a Python list).
+                raw = np.ctypeslib.as_array(bitmap._FT_Bitmap.buffer, shape=(rows * abs(pitch),))
+                coverage = (raw.reshape(rows, abs(pitch)) if pitch > 0 else raw.reshape(rows, -pitch)[::-1])
+                coverage = coverage[:, : bitmap.width].copy()
+                if not coverage.any():
+                    coverage = None
+            result = GlyphBitmap(coverage, slot.bitmap_left, slot.bitmap_top)
         self._glyphs[glyph_id] = result
         return result
 
