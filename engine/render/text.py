@@ -11,7 +11,8 @@ from typing import NamedTuple
 
 from fontTools.unicodedata import script as _script_of
 
-# Characters CLIPPO would have drawn as boxes or that must not reach HarfBuzz.
+# What must not reach HarfBuzz (lone surrogates, control characters), and the many spellings of
+# a line break.
 _SURROGATES = re.compile("[\ud800-\udfff]")
 _LINE_BREAKS = re.compile("\r\n|[\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 _CONTROLS = re.compile("[\x00-\x08\x0e-\x1b\x1f\x7f-\x84\x86-\x9f]")
@@ -42,10 +43,10 @@ SPACES = " \t\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2008\u2009\u200a\
 # Latin-like line may break); non-breaking spaces (U+00A0, U+2007, U+202F) stay inside tokens.
 TOKENS = re.compile(f"[{SPACES}]+|[^{SPACES}]+[{SPACES}]*")
 
-# Grapheme-cluster classes (a compact subset of UAX #29 that keeps marks, conjuncts, emoji
-# sequences, flags and Hangul jamo together).
 # Viramas that only kill a vowel (drawn, not stacking): the next consonant starts a new cluster.
 VISIBLE_KILLERS = frozenset("\u103a\u0e3a\u0eba")
+# Grapheme-cluster classes (a compact subset of UAX #29 that keeps marks, conjuncts, emoji
+# sequences, flags and Hangul jamo together).
 OTHER, EXTEND, ZWJ, VIRAMA, PICTO, REGIONAL, PREPEND, HAN_L, HAN_V, HAN_T, HAN_LV, HAN_LVT = range(12)
 
 
