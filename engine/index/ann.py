@@ -119,6 +119,6 @@ class VectorSearch:
 
 
 def recall_at_10(found: np.ndarray, truth: np.ndarray) -> float:
-    """Mean share of the exact top-10 that the approximate top-10 found."""
-    hits = [len(np.intersect1d(f[f >= 0], t[t >= 0])) for f, t in zip(found[:, :10], truth[:, :10])]
-    return float(np.mean(hits) / min(10, truth.shape[1])) if hits else 1.0
+    """Mean share of the exact top-10 (its valid ids) that the approximate top-10 found."""
+    shares = [len(np.intersect1d(f[f >= 0], t[t >= 0])) / max(1, (t >= 0).sum()) for f, t in zip(found[:, :10], truth[:, :10])]
+    return float(np.mean(shares)) if shares else 1.0

@@ -114,8 +114,10 @@ def _core_lists(index: faiss.Index) -> int:
 def tune(index: faiss.Index, vectors: np.ndarray, target: float = RECALL_TARGET, seed: int = 0) -> tuple[dict, float]:
     """Smallest nprobe/efSearch reaching `target` recall@10 on a sample; returns (knobs, recall).
 
-    Exact indexes (flat codes, no knob) score 1.0 without measuring. Where even the largest
-    setting falls short, that setting and its (lower) recall are returned and recorded.
+    The sample's queries are collection vectors, scored on their 10 nearest *other* items: the
+    query itself is always found and would flatter the index (at 1M clustered vectors it did by
+    ~0.01 against held-out queries). Exact indexes (flat codes, no knob) score 1.0 without
+    measuring. Where even the largest setting falls short, it is returned with its lower recall.
     """
     n = len(vectors)
     knob = tunable_knob(index)
@@ -123,16 +125,28 @@ def tune(index: faiss.Index, vectors: np.ndarray, target: float = RECALL_TARGET,
         return {}, 1.0
     picks = np.sort(np.random.default_rng(seed).choice(n, min(n, TUNING_QUERIES), replace=False))
     queries = np.ascontiguousarray(vectors[picks], dtype=np.float32)
-    truth = exact_top(queries, vectors, 10)
+    truth = _others(exact_top(queries, vectors, 11), picks)
+
+    def recall(knobs: dict) -> float:
+        return recall_at_10(_others(VectorSearch(index, vectors, knobs).search(queries, 11)[1], picks), truth)
+
     if knob is None:
-        return {}, recall_at_10(VectorSearch(index, vectors).search(queries, 10)[1], truth)
+        return {}, recall({})
     ceiling = _core_lists(index) if knob == "nprobe" else max(KNOB_LADDERS["efSearch"])
-    recall = 0.0
     for value in [v for v in KNOB_LADDERS[knob] if v < ceiling] + [ceiling]:
-        recall = recall_at_10(VectorSearch(index, vectors, {knob: value}).search(queries, 10)[1], truth)
-        if recall >= target:
+        reached = recall({knob: value})
+        if reached >= target:
             break
-    return {knob: value}, recall
+    return {knob: value}, reached
+
+
+def _others(ids: np.ndarray, own: np.ndarray) -> np.ndarray:
+    """Each row's first 10 ids other than the row's own query id (-1 padded)."""
+    out = np.full((len(ids), 10), -1, dtype=np.int64)
+    for row, (found, query) in enumerate(zip(ids, own)):
+        kept = found[(found != query) & (found >= 0)][:10]
+        out[row, : len(kept)] = kept
+    return out
 
 
 def exact_top(queries: np.ndarray, vectors: np.ndarray, k: int, chunk: int = 262_144) -> np.ndarray:
