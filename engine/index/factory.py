@@ -21,6 +21,8 @@ from engine.index.ann import VectorSearch, exact_codes, faiss_threads, recall_at
 
 FLAT_LIMIT = 200_000       # exact IndexFlatIP up to here: a query scans all vectors in a few ms
 RECALL_TARGET = 0.95       # recall@10 an approximate index is tuned to reach
+TUNING_MARGIN = 0.01       # aim this much higher: the 1,000-query sample estimates recall only to about
+                           # +-0.005 (at 1M vectors, 0.9501 on the sample was 0.9482 on held-out queries)
 TUNING_QUERIES = 1000      # collection vectors used as queries when measuring recall
 HNSW_M = 32                # graph degree; memory per vector ~ 4*dim + 8*M bytes
 TRAIN_PER_LIST = 64        # k-means sample per IVF list (faiss wants >= 39); bounds training time
@@ -112,7 +114,7 @@ def _core_lists(index: faiss.Index) -> int:
 
 
 def tune(index: faiss.Index, vectors: np.ndarray, target: float = RECALL_TARGET, seed: int = 0) -> tuple[dict, float]:
-    """Smallest nprobe/efSearch reaching `target` recall@10 on a sample; returns (knobs, recall).
+    """Smallest nprobe/efSearch reaching `target` (+ margin) recall@10 on a sample; returns (knobs, recall).
 
     The sample's queries are collection vectors, scored on their 10 nearest *other* items: the
     query itself is always found and would flatter the index (at 1M clustered vectors it did by
@@ -135,7 +137,7 @@ def tune(index: faiss.Index, vectors: np.ndarray, target: float = RECALL_TARGET,
     ceiling = _core_lists(index) if knob == "nprobe" else max(KNOB_LADDERS["efSearch"])
     for value in [v for v in KNOB_LADDERS[knob] if v < ceiling] + [ceiling]:
         reached = recall({knob: value})
-        if reached >= target:
+        if reached >= target + TUNING_MARGIN:
             break
     return {knob: value}, reached
 
