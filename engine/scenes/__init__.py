@@ -9,9 +9,9 @@ from engine.scenes.draw import draw_scene
 from engine.scenes.examples import Example, examples, queries
 from engine.scenes.languages import LANGUAGES, caption
 from engine.scenes.scene import Scene, SceneObject, random_scene, random_scenes
-from engine.scenes.spec import CaptionSpec, Mention, describe, satisfies
+from engine.scenes.spec import CaptionSpec, Mention, describe, full_spec, satisfies
 
 __all__ = [
     "LANGUAGES", "CaptionSpec", "Example", "Mention", "Scene", "SceneObject", "caption", "describe",
-    "draw_scene", "examples", "queries", "random_scene", "random_scenes", "satisfies",
+    "draw_scene", "examples", "full_spec", "queries", "random_scene", "random_scenes", "satisfies",
 ]

@@ -59,6 +59,11 @@ def satisfies(scene: Scene, spec: CaptionSpec) -> bool:
     )
 
 
+def full_spec(scene: Scene) -> CaptionSpec:
+    """Everything about the scene, objects in slot order: how the demo says what it found."""
+    return CaptionSpec(tuple(Mention(o.shape, o.colour, o.size, o.position) for o in scene.objects), scene.background)
+
+
 def describe(scene: Scene, rng: random.Random) -> CaptionSpec:
     """One of the ways to describe the scene: every object's colour and shape, perhaps one of the
     EXTRAS, objects in any order (positioned captions half the time in slot order)."""
