@@ -13,6 +13,7 @@ COMMAND_MODULES = [
     "engine.render.cli",
     "engine.index.cli",
     "engine.train.cli",
+    "engine.demo",
 ]
 
 

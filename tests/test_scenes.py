@@ -4,7 +4,10 @@ from __future__ import annotations
 import random
 
 import numpy as np
+import pytest
+from PIL import Image
 
+from engine.errors import EngineError
 from engine.scenes import CaptionSpec, Mention, Scene, SceneObject, describe, draw_scene, examples, queries, random_scenes, satisfies
 from engine.scenes.scene import LAYOUTS
 
@@ -80,3 +83,26 @@ def test_queries_describe_the_same_way_in_every_language():
     assert [spec for spec, _ in english] == [spec for spec, _ in thai]
     assert all(satisfies(scene, spec) for scene, (spec, _) in zip(scenes, english))
     assert english != queries(scenes, "en", seed=2)
+
+
+def test_training_source_draws_pictures_once_and_captions_each_in_every_language(tmp_path, monkeypatch):
+    from engine.train.data import load_source
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    pool = load_source("scenes:count=5,seed=t,langs=en+ja")
+    assert len(pool.images) == 5 and all(path.is_file() and tmp_path in path.parents for path in pool.images)
+    assert sorted(zip(pool.caption_lang, pool.caption_image)) == sorted((lang, i) for lang in ("en", "ja") for i in range(5))
+    scenes = random_scenes(5, "train:t")
+    with Image.open(pool.images[2]) as picture:
+        assert np.array_equal(np.asarray(picture), np.asarray(draw_scene(scenes[2], 64)))
+    assert load_source("scenes:count=5,seed=t,langs=en+ja").caption_text == pool.caption_text
+
+
+def test_training_source_refuses_bad_options(tmp_path, monkeypatch):
+    from engine.train.data import load_source
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    with pytest.raises(EngineError, match="scenes: need"):
+        load_source("scenes:count=5,langs=en+xx")
+    with pytest.raises(EngineError):
+        load_source("scenes:count=many")

@@ -1,0 +1,132 @@
+"""`engine demo`: the README's first command. Shows the engine working with nothing downloaded.
+
+It draws a fresh scene collection (a seed never used in training), indexes it with the two
+shipped checkpoints — CLIPPO, which reads text as pixels, and a CLIP baseline with an English
+vocabulary — and queries it in 18 languages. A hit is any picture the query truly describes
+(`engine.scenes.satisfies`), so text->image R@1 counts every correct answer, not only the picture
+the caption was written for. Results go to the terminal, `report.html` and `report.png`.
+"""
+from __future__ import annotations
+
+import argparse
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.errors import EngineError
+from engine.paths import PACKAGE_DIR
+from engine.scenes import LANGUAGES, CaptionSpec, Scene, caption, full_spec, queries, random_scenes, satisfies
+from engine.scenes.files import write_pictures
+
+ASSETS = PACKAGE_DIR / "assets"
+MODELS = {  # label -> shipped checkpoint directory
+    "CLIPPO": ASSETS / "clippo-cpu-tiny-scenes",
+    "1T-CLIP en-vocab": ASSETS / "1t-clip-en-cpu-tiny-scenes",
+}
+REPRODUCE = "bash scripts/train_demo_models   # about 20 minutes on 2 cores; see README 'The demo models'"
+PICTURE_PX = 64   # the cpu-tiny input size, as in training
+TOP_K = 3         # results shown per query
+BAR = 0.8         # CLIPPO's text->image R@1 target in every language
+EPILOG = """examples:
+  engine demo                          # 300 fresh scenes, 18 languages, report in demo_out/
+  engine demo --quick --out /tmp/demo  # 40 scenes: a smoke test for CI
+  engine demo --seed 7 --count 1000    # another fresh collection, harder (more near misses)
+"""
+
+
+@dataclass
+class Found:
+    """What one model returned for every query of one language."""
+
+    top: list[list[int]]  # per query: scene indices, best first
+    r1: float             # share of queries whose first result satisfies the query
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "demo", help="index a fresh scene collection and query it in 18 languages (no download)",
+        description=__doc__.split("\n\n")[1], epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, default=Path("demo_out"), help="where the collection, indexes and report go (default: demo_out/)")
+    parser.add_argument("--count", type=int, default=300, help="pictures in the fresh collection (default: 300)")
+    parser.add_argument("--seed", default="0", help="collection seed; training used other seeds (default: 0)")
+    parser.add_argument("--quick", action="store_true", help="40 pictures: a fast end-to-end check")
+    parser.add_argument("--langs", help=f"comma-separated languages to query (default: all: {','.join(LANGUAGES)})")
+    parser.add_argument("--clippo", type=Path, default=MODELS["CLIPPO"], help="CLIPPO checkpoint (default: the shipped one)")
+    parser.add_argument("--baseline", type=Path, default=MODELS["1T-CLIP en-vocab"], help="baseline checkpoint (default: the shipped one)")
+    parser.set_defaults(func=run_demo)
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    from engine.demo_report import write_html, write_png  # Pillow + renderer: only once the checks pass
+
+    started = time.monotonic()
+    checkpoints = {"CLIPPO": args.clippo, "1T-CLIP en-vocab": args.baseline}
+    for label, path in checkpoints.items():
+        if not (Path(path) / "model.safetensors").is_file():
+            raise EngineError(f"the {label} checkpoint is missing ({path}). Produce the demo models with:\n  {REPRODUCE}")
+    count = 40 if args.quick else args.count
+    if count < 2:
+        raise EngineError(f"--count must be at least 2, got {count}")
+    langs = args.langs.split(",") if args.langs else list(LANGUAGES)
+    unknown = [lang for lang in langs if lang not in LANGUAGES]
+    if unknown:
+        raise EngineError(f"--langs: no scene captions in {', '.join(unknown)}; choose from {','.join(LANGUAGES)}")
+    scenes = random_scenes(count, f"demo:{args.seed}")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    pictures = write_pictures(scenes, out / "collection", PICTURE_PX)
+    asked = {lang: queries(scenes, lang, f"demo:{args.seed}") for lang in langs}
+    found = {label: _search(label, path, out, asked, scenes) for label, path in checkpoints.items()}
+    shown = {lang: i % count for i, lang in enumerate(langs)}  # one query per language, all different
+    _print_results(asked, found, shown, scenes)
+    write_html(out / "report.html", asked, found, shown, scenes, pictures)
+    write_png(out / "report.png", asked, found, shown, scenes)
+    print(f"\n{count} pictures, {count * len(langs)} queries per model, {time.monotonic() - started:.0f} s. "
+          f"Report: {out / 'report.html'} and {out / 'report.png'}")
+    return 0
+
+
+def _search(label: str, checkpoint: Path, out: Path, asked: dict[str, list[tuple[CaptionSpec, str]]], scenes: list[Scene]) -> dict[str, Found]:
+    """Index the collection with one checkpoint, then run every language's queries through the index."""
+    from engine.index.build import build
+    from engine.index.collect import images_in
+    from engine.index.embed import encode_texts
+    from engine.index.search import open_index
+
+    print(f"\n== {label}: indexing {len(scenes)} pictures with {checkpoint}")
+    index_dir = out / f"index-{label.split()[0].lower()}"
+    build(index_dir, checkpoint, images_in(out / "collection"), [])
+    index = open_index(index_dir)
+    results = {}
+    for lang, pairs in asked.items():
+        vectors = encode_texts(index.encoder, [text for _, text in pairs])
+        top = [[_scene_number(path) for path in index.search_vector(v, TOP_K, "image")["item"]] for v in vectors]
+        hits = [satisfies(scenes[ranked[0]], spec) for ranked, (spec, _) in zip(top, pairs)]
+        results[lang] = Found(top, sum(hits) / len(hits))
+    return results
+
+
+def _scene_number(path: str) -> int:
+    return int(Path(path).stem.rsplit("-", 1)[1])  # scene-000123.png -> 123
+
+
+def _print_results(asked, found: dict[str, dict[str, Found]], shown: dict[str, int], scenes: list[Scene]) -> None:
+    labels = list(found)
+    print("\n== one query per language: top results (+ = the picture fits the query)")
+    for lang, query in shown.items():
+        spec, text = asked[lang][query]
+        print(f"\n[{lang}] {text}")
+        for label in labels:
+            ranked = found[label][lang].top[query]
+            marks = "  ".join(f"{'+' if satisfies(scenes[i], spec) else '-'}#{i}" for i in ranked)
+            print(f"  {label:<17} {marks}   first: {caption(full_spec(scenes[ranked[0]]), 'en')}")
+    print("\n== text->image R@1 per language (a hit is any picture the query describes)")
+    print(f"{'language':<12} {'script':<6} " + " ".join(f"{label:>17}" for label in labels))
+    for lang in shown:
+        module = LANGUAGES[lang]
+        print(f"{module.NAME:<12} {module.SCRIPT:<6} " + " ".join(f"{found[label][lang].r1:>17.2f}" for label in labels))
+    clippo = found[labels[0]]
+    short = [lang for lang in clippo if clippo[lang].r1 < BAR]
+    worst = min(clippo, key=lambda lang: clippo[lang].r1)
+    verdict = f"misses the {BAR:.1f} bar in {len(short)} of {len(clippo)} languages" if short else f"meets the {BAR:.1f} bar in every language"
+    print(f"{labels[0]} {verdict} (lowest: {LANGUAGES[worst].NAME}, {clippo[worst].r1:.2f})")
