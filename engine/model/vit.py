@@ -118,6 +118,20 @@ def patchify(pixels: torch.Tensor, patch: int) -> torch.Tensor:
     return x.permute(0, 2, 4, 1, 3, 5).reshape(b, (h // patch) * (w // patch), c * patch * patch)
 
 
+def standardise(raw: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """uint8 patches (B, N, P) -> zero mean, unit variance per input (TF's per-image standardisation).
+
+    A rendered page is mostly paper: scaled to [-1, 1] every caption looks almost the same to a
+    freshly initialised ViT (cosine ~0.998 between different captions), and contrastive training
+    collapses before it can tell them apart. Standardised per input, the few ink pixels carry the
+    signal. Photos get the same treatment: one rule for every input, as CLIPPO requires.
+    """
+    values = raw.to(dtype)
+    mean = values.mean(dim=(1, 2), keepdim=True)
+    std = values.std(dim=(1, 2), keepdim=True, correction=0).clamp_min(1.0)  # a blank page stays finite
+    return (values - mean) / std
+
+
 class PatchEmbed(nn.Module):
     """uint8 pixels -> patch tokens plus learned position embeddings.
 
@@ -141,15 +155,13 @@ class PatchEmbed(nn.Module):
         if gray:
             weight = weight.view(weight.shape[0], 3, -1).sum(dim=1)
         if not drop_blank:
-            values = raw.to(weight.dtype) / 127.5 - 1.0
-            return F.linear(values, weight, self.proj.bias) + self.pos, None
+            return F.linear(standardise(raw, weight.dtype), weight, self.proj.bias) + self.pos, None
         keep = raw.amin(dim=-1) < PAPER_WHITE
         keep[:, 0] |= ~keep.any(dim=1)  # a blank text still needs one token
         counts = keep.sum(dim=1)
         order = torch.argsort((~keep).to(torch.int8), dim=1, stable=True)[:, : int(counts.max())]
         mask = torch.arange(order.shape[1], device=pixels.device)[None, :] < counts[:, None]
-        kept = torch.gather(raw, 1, order[..., None].expand(-1, -1, raw.shape[-1]))
-        values = kept.to(weight.dtype) / 127.5 - 1.0
+        values = torch.gather(standardise(raw, weight.dtype), 1, order[..., None].expand(-1, -1, raw.shape[-1]))
         pos = self.pos[0][order]
         return F.linear(values, weight, self.proj.bias) + pos, mask
 
