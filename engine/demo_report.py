@@ -33,7 +33,7 @@ def write_html(path: Path, asked, found, shown: dict[str, int], scenes: list[Sce
                  f'<td class="q" lang="{lang}" dir="auto">{html.escape(text)}</td>']
         for label in labels:
             pics = []
-            for i in found[label][lang].top[query]:
+            for i in found[label][lang].top:
                 name = pictures[i].name
                 if not (thumbs / name).exists():
                     draw_scene(scenes[i], THUMB_PX).save(thumbs / name)
@@ -76,7 +76,7 @@ def write_png(path: Path, asked, found, shown: dict[str, int], scenes: list[Scen
         sheet.paste(_text(text, QUERY_W, PNG_ROW, 14, lang), (LABEL_W, y))
         x = LABEL_W + QUERY_W
         for label in labels:
-            for i in found[label][lang].top[query]:
+            for i in found[label][lang].top:
                 framed = Image.new("RGB", (PNG_THUMB + 6, PNG_THUMB + 6), HIT if satisfies(scenes[i], spec) else MISS)
                 framed.paste(draw_scene(scenes[i], PNG_THUMB), (3, 3))
                 sheet.paste(framed, (x, y + (PNG_ROW - PNG_THUMB - 6) // 2))

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from engine.scenes.spec import Group
+
 
 def join_list(items: Sequence[str], comma: str, last: str) -> str:
     """["A", "B", "C"] -> "A, B and C" with the language's comma and final conjunction."""
@@ -14,3 +16,15 @@ def join_list(items: Sequence[str], comma: str, last: str) -> str:
 def words(*parts: str | None) -> str:
     """Space-separated words, skipping the ones a caption leaves out (None or "")."""
     return " ".join(p for p in parts if p)
+
+
+def noun_then_adjectives(g: Group, nouns: dict, adjectives: dict, articles: dict) -> str:
+    """Spanish and Portuguese: article, noun (+s), colour, size, all agreeing in gender and number.
+
+    nouns: shape -> (gender, noun); adjectives: name -> (m sg, f sg, m pl, f pl);
+    articles: (gender, count) -> word.
+    """
+    gender, noun = nouns[g.shape]
+    form = (gender == "f") + 2 * (g.count > 1)
+    agreeing = [adjectives[a][form] for a in (g.colour, g.size) if a]
+    return words(articles[gender, g.count], noun + ("s" if g.count > 1 else ""), *agreeing)

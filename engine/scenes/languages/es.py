@@ -2,7 +2,7 @@
 (un círculo rojo pequeño, una estrella azul grande, dos estrellas amarillas)."""
 from __future__ import annotations
 
-from engine.scenes.languages.common import join_list, words
+from engine.scenes.languages.common import join_list, noun_then_adjectives, words
 from engine.scenes.spec import CaptionSpec, groups
 
 CODE, NAME, SCRIPT = "es", "Spanish", "Latn"
@@ -18,19 +18,13 @@ ADJECTIVES = {  # masculine singular, feminine singular, masculine plural, femin
     "small": ("pequeño", "pequeña", "pequeños", "pequeñas"),
     "large": ("grande", "grande", "grandes", "grandes"),
 }
-ARTICLES = {"m": "un", "f": "una", 2: "dos", 3: "tres"}
+ARTICLES = {("m", 1): "un", ("f", 1): "una", ("m", 2): "dos", ("f", 2): "dos", ("m", 3): "tres", ("f", 3): "tres"}
 POSITIONS = {"left": "a la izquierda", "right": "a la derecha", "top": "arriba", "bottom": "abajo", "middle": "en el centro"}
 BACKGROUNDS = {"white": "blanco", "gray": "gris", "black": "negro"}
 
 
 def caption(spec: CaptionSpec) -> str:
-    phrases = []
-    for g in groups(spec):
-        gender, noun = NOUNS[g.shape]
-        form = (gender == "f") + 2 * (g.count > 1)
-        adjectives = [ADJECTIVES[a][form] for a in (g.colour, g.size) if a]
-        article = ARTICLES[gender if g.count == 1 else g.count]
-        phrases.append(words(article, noun + ("s" if g.count > 1 else ""), *adjectives, POSITIONS.get(g.position)))
+    phrases = [words(noun_then_adjectives(g, NOUNS, ADJECTIVES, ARTICLES), POSITIONS.get(g.position)) for g in groups(spec)]
     text = join_list(phrases, ", ", " y ")
     if spec.background:
         text += f" sobre fondo {BACKGROUNDS[spec.background]}"

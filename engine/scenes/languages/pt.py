@@ -2,7 +2,7 @@
 (dois círculos vermelhos, duas estrelas azuis; laranja is invariable)."""
 from __future__ import annotations
 
-from engine.scenes.languages.common import join_list, words
+from engine.scenes.languages.common import join_list, noun_then_adjectives, words
 from engine.scenes.spec import CaptionSpec, groups
 
 CODE, NAME, SCRIPT = "pt", "Portuguese", "Latn"
@@ -24,12 +24,7 @@ BACKGROUNDS = {"white": "branco", "gray": "cinza", "black": "preto"}
 
 
 def caption(spec: CaptionSpec) -> str:
-    phrases = []
-    for g in groups(spec):
-        gender, noun = NOUNS[g.shape]
-        form = (gender == "f") + 2 * (g.count > 1)
-        adjectives = [ADJECTIVES[a][form] for a in (g.colour, g.size) if a]
-        phrases.append(words(ARTICLES[gender, g.count], noun + ("s" if g.count > 1 else ""), *adjectives, POSITIONS.get(g.position)))
+    phrases = [words(noun_then_adjectives(g, NOUNS, ADJECTIVES, ARTICLES), POSITIONS.get(g.position)) for g in groups(spec)]
     text = join_list(phrases, ", ", " e ")
     if spec.background:
         text += f" sobre fundo {BACKGROUNDS[spec.background]}"
