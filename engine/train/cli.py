@@ -37,7 +37,10 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
                        "1t-clip / 2t-clip: tokenizer baselines (shared / separate text transformer)")
     model.add_argument("--tokenizer", help="SentencePiece .model for the baselines (engine tokenizer train)")
     model.add_argument("--pool", choices=["map", "gap"], help="pooling head (default: the preset's, MAP)")
-    model.add_argument("--drop-blank", action="store_true", help="drop rendered-text patches without ink from the sequence")
+    model.add_argument("--drop-blank", action=argparse.BooleanOptionalAction, default=True,
+                       help="drop rendered-text patches without ink from the sequence (default: on; with every "
+                       "blank patch kept, captions look alike at initialisation and softmax training stalls at "
+                       "loss = ln(batch), see docs/training-notes.md)")
     data = parser.add_argument_group("data")
     data.add_argument("--data", action="append", required=True, metavar="SPEC", help="a training source (repeatable; see below)")
     data.add_argument("--pair-share", type=float, default=0.25, help="share of each batch drawn from text pairs (paper: 0.25-0.5)")
