@@ -93,7 +93,7 @@ def _search(label: str, checkpoint: Path, out: Path, asked: dict[str, list[tuple
             shown: dict[str, int], scenes: list[Scene], pictures: list[Path]) -> dict[str, Found]:
     """Index the collection with one checkpoint, show each language's query through the index, and
     score every query of every language (exact search, as the index does at this size)."""
-    from engine.eval.retrieval import _wrong_at_least  # the team's one Recall@k rule: ties count against the model
+    from engine.eval.retrieval import wrong_at_least  # the team's one Recall@k rule: ties count against the model
     from engine.index.build import build
     from engine.index.collect import images_in
     from engine.index.search import open_index
@@ -109,7 +109,7 @@ def _search(label: str, checkpoint: Path, out: Path, asked: dict[str, list[tuple
     for lang, pairs in tqdm(asked.items(), desc=f"querying {label}", unit="language", leave=False):
         scores = index.encoder.encode_texts([text for _, text in pairs]) @ images.T
         hits = index.search(pairs[shown[lang]][1], TOP_K, "image")["item"]
-        results[lang] = Found([_scene_number(path) for path in hits], float((_wrong_at_least(scores, correct) == 0).mean()))
+        results[lang] = Found([_scene_number(path) for path in hits], float((wrong_at_least(scores, correct) == 0).mean()))
     return results
 
 

@@ -10,7 +10,7 @@ import numpy as np
 CHUNK = 1024  # queries scored at a time, to bound memory on large benchmarks
 
 
-def _wrong_at_least(scores: np.ndarray, correct: np.ndarray) -> np.ndarray:
+def wrong_at_least(scores: np.ndarray, correct: np.ndarray) -> np.ndarray:
     """For each query row: how many wrong candidates score >= the best correct candidate.
 
     `correct` is a boolean matrix of the same shape as `scores`. Rows with no correct candidate
@@ -42,12 +42,12 @@ def recall_at_k(
     for start in range(0, len(captioned), CHUNK):
         rows = captioned[start : start + CHUNK]
         scores = image_emb[rows] @ text_emb.T
-        i2t_wrong[start : start + CHUNK] = _wrong_at_least(scores, text_image[None, :] == rows[:, None])
+        i2t_wrong[start : start + CHUNK] = wrong_at_least(scores, text_image[None, :] == rows[:, None])
     t2i_wrong = np.empty(len(text_emb), dtype=np.int64)
     for start in range(0, len(text_emb), CHUNK):
         scores = text_emb[start : start + CHUNK] @ image_emb.T
         targets = text_image[start : start + CHUNK]
-        t2i_wrong[start : start + CHUNK] = _wrong_at_least(scores, np.arange(n_images)[None, :] == targets[:, None])
+        t2i_wrong[start : start + CHUNK] = wrong_at_least(scores, np.arange(n_images)[None, :] == targets[:, None])
     out: dict[str, float] = {}
     for k in ks:
         out[f"i2t@{k}"] = float((i2t_wrong < k).mean()) if len(i2t_wrong) else float("nan")

@@ -42,7 +42,7 @@ def load_rgb(source: str | Path | bytes, min_side: int | None = None) -> Image.I
                 if min_side and image.format == "JPEG":
                     image.draft(image.mode, _reduced_size(image.size, min_side))  # DCT-domain downscale: much faster
                 image.load()
-                picture = _to_rgb(ImageOps.exif_transpose(image))
+                picture = to_rgb(ImageOps.exif_transpose(image))
     except UnreadableImage:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
@@ -62,7 +62,7 @@ def _reduced_size(size: tuple[int, int], min_side: int) -> tuple[int, int]:
     return (max(1, round(size[0] * scale)), max(1, round(size[1] * scale)))
 
 
-def _to_rgb(image: Image.Image) -> Image.Image:
+def to_rgb(image: Image.Image) -> Image.Image:
     """Convert any Pillow mode to RGB the way a viewer would show it."""
     if image.mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
         return Image.fromarray(_high_depth_to_uint8(np.asarray(image), image.mode)).convert("RGB")

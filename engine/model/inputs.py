@@ -29,7 +29,7 @@ def image_pixels(image: Image.Image | str | Path, size: int) -> np.ndarray:
     that indexing and training decode alike. Squashing (no crop) matches the Flickr8k images,
     which were squashed to 224x224 before they reached us.
     """
-    from engine.index.images import _to_rgb as to_rgb, load_rgb  # shared decoder (index module owns it)
+    from engine.index.images import load_rgb, to_rgb  # shared decoder (index module owns it)
 
     picture = load_rgb(image, min_side=size) if isinstance(image, (str, Path)) else to_rgb(image)
     if picture.size != (size, size):
