@@ -81,7 +81,9 @@ def bench_collection(n: int, checkpoint: Path, queries: int, workdir: Path) -> d
     e2e = latencies(index.search_text, fresh[20:])
     vectors = [index.vector(i) for i in range(queries)]
     search = latencies(index.search_vector, vectors)
-    return {"items": n, "index": report.manifest["index"]["factory"], "build_s": round(build_s, 1),
+    chosen = report.manifest["index"]
+    return {"items": n, "index": chosen["factory"], "knobs": chosen["knobs"] or "-", "recall_at_10": chosen["recall_at_10"],
+            "build_s": round(build_s, 1),
             "build_items_per_s": round(n / build_s, 1), "e2e_p50_ms": _ms(e2e, 50), "e2e_p99_ms": _ms(e2e, 99),
             "search_p50_ms": _ms(search, 50), "search_p99_ms": _ms(search, 99)}
 
@@ -143,8 +145,9 @@ def main(argv: list[str] | None = None) -> int:
         workdir = Path(tmp)
         torch.manual_seed(0)
         checkpoint = workdir / "cpu-small"
-        save_checkpoint(checkpoint, DualEncoder(preset), {"preset": preset.to_dict(), "kind": "clippo",
-                                                          "font_fingerprint": font_fingerprint()})
+        # drop_blank as `engine train` defaults to: a query then encodes only its ink patches
+        save_checkpoint(checkpoint, DualEncoder(preset, drop_blank=True), {"preset": preset.to_dict(), "kind": "clippo",
+                        "drop_blank": True, "font_fingerprint": font_fingerprint()})
         for n in args.sizes:
             results["collections"].append(bench_collection(n, checkpoint, args.queries, workdir))
             print(_table(results["collections"][-1:]), flush=True)

@@ -31,6 +31,9 @@ BENCHMARKS = Path(__file__).resolve().parent
 TRAIN_DATA = ("flickr8k:split=train", "multi30k:split=train,exclude=val")
 VAL_DATA = "flickr8k:split=val"
 VOCAB_SIZE = 8000
+# The training recipe every contender shares: the sigmoid loss with mean pooling learned fastest in
+# our short runs (scenes, English, 600 steps: R@1 0.22 against 0.10 for softmax with MAP).
+RECIPE = ("--loss", "sigmoid", "--pool", "gap")
 
 
 @dataclass(frozen=True)
@@ -68,9 +71,10 @@ def tokenizer_command(runs: Path, vocabulary: str) -> list[str]:
                           "--out", str(tokenizer_path(runs, vocabulary)))
 
 
-def train_command(contender: Contender, runs: Path, preset: str, minutes: float, steps: int | None, device: str = "cpu") -> list[str]:
+def train_command(contender: Contender, runs: Path, preset: str, minutes: float, steps: int | None, device: str = "cpu",
+                  recipe: tuple[str, ...] = ()) -> list[str]:
     """`engine train` for one contender; only --kind and --tokenizer differ between contenders."""
-    budget = ["--time-budget", str(minutes), "--device", device] + (["--steps", str(steps)] if steps else [])
+    budget = ["--time-budget", str(minutes), "--device", device, *recipe] + (["--steps", str(steps)] if steps else [])
     tokenizer = ["--tokenizer", str(tokenizer_path(runs, contender.vocabulary))] if contender.vocabulary else []
     data = [arg for spec in TRAIN_DATA for arg in ("--data", spec)]
     return engine_command("train", "--preset", preset, "--kind", contender.kind, *tokenizer, *data,
@@ -84,7 +88,8 @@ def run_step(command: list[str]) -> None:
         raise EngineError(f"this stage failed (see its message above): {' '.join(command)}")
 
 
-def train_all(contenders: list[Contender], runs: Path, preset: str, minutes: float, steps: int | None, device: str) -> None:
+def train_all(contenders: list[Contender], runs: Path, preset: str, minutes: float, steps: int | None, device: str,
+              recipe: tuple[str, ...]) -> None:
     existing = [str(runs / c.label) for c in contenders if (runs / c.label).exists()]
     if existing:
         raise EngineError(f"{', '.join(existing)} already exist: pass --skip-train to score them, or choose another --runs")
@@ -93,7 +98,7 @@ def train_all(contenders: list[Contender], runs: Path, preset: str, minutes: flo
         if not tokenizer_path(runs, vocabulary).is_file():
             run_step(tokenizer_command(runs, vocabulary))
     for contender in contenders:
-        run_step(train_command(contender, runs, preset, minutes, steps, device))
+        run_step(train_command(contender, runs, preset, minutes, steps, device, recipe))
 
 
 def checked_models(specs: list[str] | None, contenders: list[Contender], runs: Path, preset: str | None) -> list[str]:
@@ -131,6 +136,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--preset", default="cpu-small", choices=sorted(PRESETS), help="model size for every contender (default: cpu-small)")
     parser.add_argument("--minutes", type=float, default=15.0, help="training wall-time budget per contender (default: 15)")
     parser.add_argument("--steps", type=int, default=None, help="also cap training at N steps (quick trials)")
+    parser.add_argument("--recipe", default=" ".join(RECIPE), metavar="FLAGS",
+                        help=f"engine train flags given to every contender alike (default: {' '.join(RECIPE)!r})")
     parser.add_argument("--only", nargs="+", choices=list(BY_LABEL), default=list(DEFAULT_CONTENDERS), metavar="LABEL",
                         help=f"contenders to train and score, from {', '.join(BY_LABEL)} (default: {' '.join(DEFAULT_CONTENDERS)})")
     parser.add_argument("--runs", type=Path, default=Path("runs/compare"), help="where runs and vocabularies go (default: runs/compare)")
@@ -155,7 +162,7 @@ def main(argv: list[str] | None = None) -> None:
         raise EngineError("--minutes must be positive")
     contenders = [BY_LABEL[label] for label in args.only]
     if not (args.skip_train or args.models):
-        train_all(contenders, args.runs, args.preset, args.minutes, args.steps, args.device)
+        train_all(contenders, args.runs, args.preset, args.minutes, args.steps, args.device, tuple(shlex.split(args.recipe)))
     models = checked_models(args.models, contenders, args.runs, None if args.models else args.preset)
 
     xm_out, tat_out = args.out / "xm3600", args.out / "tatoeba"

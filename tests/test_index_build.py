@@ -99,7 +99,7 @@ def test_add_that_outgrows_exact_search_rebuilds_an_approximate_index(checkpoint
     make_photos(tmp_path / "photos", count=24)
     out = tmp_path / "index"
     builder.build(out, checkpoint, images_in(tmp_path / "photos"), [])
-    monkeypatch.setattr(factory, "FLAT_LIMIT", 30)  # the real limit is 200k; the logic is the same
+    monkeypatch.setattr(factory, "FLAT_LIMIT", 30)  # the real limit is 50k; the logic is the same
     make_photos(tmp_path / "photos", count=16, start=24)
     builder.add(out, images_in(tmp_path / "photos"), [])
     manifest = store.read_manifest(out)

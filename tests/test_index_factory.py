@@ -17,7 +17,8 @@ def clustered(n: int, dim: int = 32, clusters: int = 50, seed: int = 0) -> np.nd
 
 
 def test_plan_follows_size_and_memory_budget():
-    assert plan_index(200_000, 192).factory == "Flat"
+    assert plan_index(50_000, 192).factory == "Flat"
+    assert plan_index(100_000, 192).factory == "IVF1265,Flat"
     assert plan_index(1_000_000, 192).factory == "IVF4000,Flat"
     assert plan_index(1_000_000, 192, parse_size("4G")).factory == "HNSW32,Flat"
     assert plan_index(1_000_000, 192, parse_size("800M")).factory == "IVF4000,Flat"

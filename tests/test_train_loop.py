@@ -102,3 +102,25 @@ def test_two_torchrun_processes_compute_the_single_process_global_loss(tiny_data
     assert sorted(two) == [1, 2, 3]
     for step in one:  # step 1: same global batch; steps 2-3: also the same averaged gradients
         assert two[step] == pytest.approx(one[step], abs=1e-4), step
+
+
+def test_time_budget_step_count_follows_the_measured_speed(monkeypatch):
+    """Slow first steps must not fix the step count: later estimates use the faster pace and fill the budget."""
+    from types import SimpleNamespace
+
+    from engine.train import loop
+
+    now = [0.0]
+    monkeypatch.setattr(loop, "time", SimpleNamespace(monotonic=lambda: now[0]))
+    schedule = loop.WarmupCosine(warmup=5, total=None)
+    clock = loop.StepClock(deadline=100.0, first_step=0, val_every=0)
+    estimates, step = [], 0
+    while schedule.total is None or step < schedule.total:
+        step += 1
+        now[0] += 2.0 if step <= 12 else 1.0  # two seconds a step at first, then one
+        if clock.estimate(step, schedule, rank=0, world=1):
+            estimates.append(schedule.total)
+    assert estimates[0] < estimates[-1]
+    # 24 s for the first 12 steps, then 1 s a step; 5 s are kept for the final validation and save
+    assert 12 + (100 - 24 - 5) - 2 <= step <= 12 + (100 - 24 - 5)
+    assert now[0] <= 100.0

@@ -33,7 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _add_item_options(build)
     build.add_argument("--factory", help="faiss index factory string overriding the automatic choice, e.g. 'IVF1024,Flat' or 'HNSW32,Flat'")
     build.add_argument("--memory-budget", metavar="SIZE", help="RAM the index may use, e.g. 2G; picks the fastest index that fits "
-                       "(HNSW, then IVF-Flat, then IVF-PQ with exact re-ranking). Without it: exact up to 200k items, IVF-Flat above")
+                       "(HNSW, then IVF-Flat, then IVF-PQ with exact re-ranking). Without it: exact up to 50k items, IVF-Flat above")
     build.set_defaults(func=_run_build)
 
     add = actions.add_parser("add", help="append new items to an index (already indexed ones are skipped)",

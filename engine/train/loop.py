@@ -32,7 +32,9 @@ from engine.train.validate import Validation
 
 # Settings a resumed run must share with the run it continues (the batches depend on them).
 RESUME_KEYS = ("preset", "kind", "data", "batch_size", "pair_share", "caption_langs", "seed", "drop_blank", "pool", "loss")
-CALIBRATION_STEPS = 8  # steps timed to turn --time-budget into a step count for the cosine schedule
+WARM_UP_STEPS = 2        # steps not timed: the first ones also start the data workers
+CALIBRATION_STEPS = 8    # steps timed before the first estimate of how many steps fit the time budget
+RE_ESTIMATE_EVERY = 10   # steps between later estimates (the first steps are slower than the rest)
 
 
 def train(args: Namespace) -> dict:
@@ -78,7 +80,11 @@ def train(args: Namespace) -> dict:
         persistent_workers=False,
     )
     bar = tqdm(total=schedule.total, initial=step, desc=f"training {args.kind} {preset.name}", unit="step", disable=rank != 0, dynamic_ncols=True)
-    pairs_per_s, calibration_start, step_at_start = 0.0, None, step
+    pairs_per_s = 0.0
+    # Only a time budget: the step count is estimated from the measured speed, and re-estimated as it changes.
+    # A resumed run keeps the step count it saved, so it continues on the same learning-rate curve.
+    estimate = args.time_budget and not args.steps and schedule.total is None
+    clock = StepClock(deadline, step, args.val_every if validation else 0) if estimate else None
     for batch in loader:
         step_started = time.monotonic()
         loss = _train_step(model, optimizer, batch, sampler.n_images // world, args, device, precision, world)
@@ -91,16 +97,15 @@ def train(args: Namespace) -> dict:
         if step % args.log_every == 0 or step == 1:
             log.write({"step": step, "loss": loss, "lr": scheduler.get_last_lr()[0], "temperature": model.temperature.item(),
                        "pairs_per_s": pairs_per_s, "elapsed_s": time.monotonic() - started})
-        if schedule.total is None and args.time_budget and step >= step_at_start + 2:  # the first steps also start the workers
-            calibration_start = calibration_start or (time.monotonic(), step)
-            if step - calibration_start[1] == CALIBRATION_STEPS:
-                seconds_per_step = (time.monotonic() - calibration_start[0]) / CALIBRATION_STEPS
-                schedule.total = _agree(rank, world, schedule.steps_that_fit(step, deadline - time.monotonic(), seconds_per_step, args.val_every if validation else 0))
-                bar.total = schedule.total
+        if clock and clock.estimate(step, schedule, rank, world):
+            bar.total = schedule.total
+        paused = time.monotonic()
         if validation and step % args.val_every == 0 and step != schedule.total:
             log.write({"step": step, "val": validation.run(model, precision)})
         if step % args.checkpoint_every == 0 and rank == 0:
             _save(out, model, config, optimizer, scheduler, schedule, step, tokenizer_path)
+        if clock:
+            clock.paused += time.monotonic() - paused
         out_of_time = _agree(rank, world, int(time.monotonic() > deadline))
         if step == schedule.total or out_of_time:
             break
@@ -158,6 +163,37 @@ class WarmupCosine:
         per_step = seconds_per_step + (self.val_seconds / val_every if val_every else 0.0)
         usable = seconds_left - self.val_seconds - 5.0
         return max(step + 1, step + int(usable / per_step))
+
+
+class StepClock:
+    """Turns --time-budget into the step count that ends the cosine schedule on time.
+
+    A first estimate after CALIBRATION_STEPS timed steps, then a fresh one every RE_ESTIMATE_EVERY
+    steps from the average speed so far: the first steps run slower (caches fill, workers start),
+    and one early estimate left a third of a 11-minute budget unused. Time spent validating and
+    checkpointing (`paused`) is counted separately through the schedule's val_seconds.
+    """
+
+    def __init__(self, deadline: float, first_step: int, val_every: int) -> None:
+        self.deadline, self.first_step, self.val_every = deadline, first_step, val_every
+        self.started: tuple[float, int] | None = None
+        self.paused = 0.0
+
+    def estimate(self, step: int, schedule: "WarmupCosine", rank: int, world: int) -> bool:
+        """Set schedule.total when an estimate is due; True if it was set."""
+        now = time.monotonic()
+        if step < self.first_step + WARM_UP_STEPS:
+            return False
+        if self.started is None:
+            self.started, self.paused = (now, step), 0.0
+            return False
+        timed = step - self.started[1]
+        if timed < CALIBRATION_STEPS or (timed - CALIBRATION_STEPS) % RE_ESTIMATE_EVERY:
+            return False
+        seconds_per_step = (now - self.started[0] - self.paused) / timed
+        total = schedule.steps_that_fit(step, self.deadline - now, seconds_per_step, self.val_every)
+        schedule.total = _agree(rank, world, total)
+        return True
 
 
 class MetricsLog:
