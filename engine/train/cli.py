@@ -60,7 +60,8 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     opt.add_argument("--warmup", type=int, default=50, help="linear warm-up steps (default: 50)")
     opt.add_argument("--weight-decay", type=float, default=0.1)
     opt.add_argument("--clip", type=float, default=1.0, help="gradient-norm clipping (default: 1.0)")
-    opt.add_argument("--loss", default="softmax", choices=LOSSES, help="softmax (CLIP) or sigmoid (SigLIP)")
+    opt.add_argument("--loss", default="sigmoid", choices=LOSSES, help="sigmoid (SigLIP, default) or softmax (CLIP). With "
+                     "softmax, small-batch runs collapse to one point for every embedding (docs/training-notes.md)")
     opt.add_argument("--precision", default="auto", choices=["auto", "bf16", "fp32"], help="autocast dtype; auto: bf16 on CUDA "
                      "and on CPUs with native bf16 (AVX512-BF16/AMX), fp32 elsewhere (the loss is always fp32)")
     opt.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
