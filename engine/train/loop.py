@@ -170,7 +170,7 @@ class StepClock:
 
     A first estimate after CALIBRATION_STEPS timed steps, then a fresh one every RE_ESTIMATE_EVERY
     steps from the average speed so far: the first steps run slower (caches fill, workers start),
-    and one early estimate left a third of a 11-minute budget unused. Time spent validating and
+    and one early estimate left a third of an 11-minute budget unused. Time spent validating and
     checkpointing (`paused`) is counted separately through the schedule's val_seconds.
     """
 
