@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from engine.errors import EngineError
-from engine.scenes import CaptionSpec, Mention, Scene, SceneObject, describe, draw_scene, examples, queries, random_scenes, satisfies
+from engine.scenes import CaptionSpec, Mention, Scene, SceneObject, caption, describe, draw_scene, examples, queries, random_scenes, satisfies
 from engine.scenes.scene import LAYOUTS
 
 RED_CIRCLE_LEFT = SceneObject("circle", "red", "large", "left")
@@ -102,7 +102,26 @@ def test_training_source_refuses_bad_options(tmp_path, monkeypatch):
     from engine.train.data import load_source
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    with pytest.raises(EngineError, match="scenes: need"):
+    with pytest.raises(EngineError, match="scenes: no captions in xx"):
         load_source("scenes:count=5,langs=en+xx")
+    with pytest.raises(EngineError, match="at least two languages"):
+        load_source("scene-pairs:count=5,langs=en")
     with pytest.raises(EngineError):
         load_source("scenes:count=many")
+
+
+def test_scene_pairs_word_one_description_in_two_languages():
+    from engine.train.data import load_source
+
+    pool = load_source("scene-pairs:count=20,seed=t,langs=en+fr+th")
+    assert len(pool.left) == 20 * 3 and sorted(set(pool.lang)) == ["en", "fr", "th"]
+    assert all(a != b for a, b in zip(pool.lang, pool.right_lang))
+    # every pair is some description of its scene, worded twice
+    rng = random.Random(0)
+    worded = {
+        (caption(spec, a), caption(spec, b))
+        for scene in random_scenes(20, "train:t") for _ in range(300) for spec in [describe(scene, rng)]
+        for a in ("en", "fr", "th") for b in ("en", "fr", "th") if a != b
+    }
+    assert all(pair in worded for pair in zip(pool.left, pool.right))
+    assert load_source("scene-pairs:count=20,seed=t,langs=en+fr+th").right == pool.right

@@ -19,7 +19,8 @@ def render_config(preset: Preset, lang: str | None = None):
     """The renderer settings of a preset: a square page of the model's input size, text at `text_px`."""
     from engine.render import RenderConfig  # the renderer loads fonts: import only when text is drawn
 
-    return RenderConfig(width=preset.image_size, height=preset.image_size, font_size=preset.text_px, lang=lang)
+    grid = preset.patch if preset.text_grid else 0
+    return RenderConfig(width=preset.image_size, height=preset.image_size, font_size=preset.text_px, lang=lang, grid=grid)
 
 
 def image_pixels(image: Image.Image | str | Path, size: int) -> np.ndarray:

@@ -23,6 +23,7 @@ class Preset:
     mlp_ratio: int = 4
     pool: str = "map"          # "map" (attention pooling, as CLIPPO) or "gap" (mean of tokens)
     context_length: int = 64   # tokens, for the tokenizer baselines only
+    text_grid: bool = False    # lay text out on the patch grid (RenderConfig.grid), see docs/text-layout.md
 
     @property
     def grid(self) -> int:

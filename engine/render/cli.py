@@ -37,6 +37,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--font-size", type=int, default=16, help="font size in px (default 16)")
     parser.add_argument("--margin", type=int, default=4, help="margin in px (default 4)")
     parser.add_argument("--lang", help="BCP-47 language hint: picks the CJK face (ja, ko, zh-TW, zh-HK)")
+    parser.add_argument("--grid", type=int, default=0, help="lay the text out on a patch grid of this many px, "
+                        "as a model with text_grid sees it (default 0: flowing text; docs/text-layout.md)")
     parser.set_defaults(func=run)
 
 
@@ -90,7 +92,9 @@ def run(args: argparse.Namespace) -> int:
         raise EngineError(f"--font-size must be between 4 and --size ({args.size}) px, got {args.font_size}")
     if args.margin < 0 or 2 * args.margin >= args.size:
         raise EngineError(f"--margin must leave room on the canvas, got {args.margin}")
-    config = RenderConfig(args.size, args.size, args.font_size, args.margin, args.lang)
+    if args.grid < 0 or args.grid > args.size:
+        raise EngineError(f"--grid must be between 0 and --size ({args.size}) px, got {args.grid}")
+    config = RenderConfig(args.size, args.size, args.font_size, args.margin, args.lang, args.grid)
     if args.file is not None or args.sheet is not None:
         if args.file is None or args.sheet is None or args.text is not None:
             raise EngineError("a contact sheet needs both --file and --sheet, and no TEXT")

@@ -31,13 +31,20 @@ CACHED_TEXT_MAX = 64  # longer pieces are pathological (no spaces): shaped but n
 
 @dataclass(frozen=True)
 class RenderConfig:
-    """Canvas and type size in pixels; `lang` (BCP-47) picks the CJK face and HarfBuzz language."""
+    """Canvas and type size in pixels; `lang` (BCP-47) picks the CJK face and HarfBuzz language.
+
+    `grid` > 0 snaps the layout to the model's patch grid (see `docs/text-layout.md`): every word
+    starts on a multiple of `grid` pixels, lines are `grid` pixels apart (ink beyond a line's band
+    is cut) and the margin is ignored, so a word always falls on the same pixels of its patches
+    wherever it stands on the page. 0 is ordinary flowing text.
+    """
 
     width: int = 224
     height: int = 224
     font_size: int = 16
     margin: int = 4
     lang: str | None = None
+    grid: int = 0
 
 
 class Rendered:
@@ -145,7 +152,7 @@ def _shaped(font: Font, key: tuple) -> hb.Buffer:
 
 
 def _check(config: RenderConfig) -> None:
-    if config.width < 1 or config.height < 1 or config.font_size < 1 or config.margin < 0:
+    if config.width < 1 or config.height < 1 or config.font_size < 1 or config.margin < 0 or config.grid < 0:
         raise EngineError(f"invalid render configuration {config}: sizes must be positive")
     if config.font_size > 1024 or config.width * config.height > 64_000_000:
         raise EngineError(f"render configuration {config} is too large")
@@ -158,11 +165,17 @@ class Renderer:
         _check(config)
         self.config = config
         self.fonts = FontSet(config.font_size)
-        size = config.font_size
-        self.line_height = max(1, (size * 5 + 2) // 4)  # 1.25 em
-        self.ascent = (size * 9 + 5) // 10  # baseline 0.9 em below the line's top
-        self.max_lines = max(1, (config.height - 2 * config.margin) // self.line_height)
-        self.avail = max(1, config.width - 2 * config.margin)
+        size, grid = config.font_size, config.grid
+        if grid:  # one line per row of patches, baseline 3/4 down the band (below: descenders)
+            self.margin, self.line_height = 0, grid
+            self.ascent = (grid * 3 + 2) // 4
+            self.avail = max(grid, config.width - config.width % grid)
+        else:
+            self.margin = config.margin
+            self.line_height = max(1, (size * 5 + 2) // 4)  # 1.25 em
+            self.ascent = (size * 9 + 5) // 10  # baseline 0.9 em below the line's top
+            self.avail = max(1, config.width - 2 * config.margin)
+        self.max_lines = max(1, (config.height - 2 * self.margin) // self.line_height)
         # No glyph is narrower than ~1/8 em, so this many characters always fill the canvas.
         self.max_chars = self.max_lines * (self.avail * 8 // size + 8) * 4
         self._blank = np.full((config.height, config.width), 255, dtype=np.uint8)
@@ -342,6 +355,9 @@ class Renderer:
         trailing: tuple[Item, ...] = ()
         width = 0
         for token, word, token_levels, shaped in self._shaped_words(paragraph, cjk_face, lang, levels):
+            word_spaces = shaped.spaces
+            if self.config.grid:
+                shaped = self._snapped(shaped)
             items, need, spaces, space_width = shaped
             if line and width + need > avail:
                 lines.append(line)
@@ -356,6 +372,8 @@ class Renderer:
                         return lines, base, bidi, True
                 items = parts[-1]
                 need = _width(items)
+                if self.config.grid:
+                    items, need = self._snapped(ShapedWord(tuple(items), need, word_spaces, 0))[:2]
             line.extend(trailing)
             line.extend(items)
             trailing = spaces
@@ -363,6 +381,25 @@ class Renderer:
         if line or not lines:
             lines.append(line)
         return lines, base, bidi, False
+
+    def _snapped(self, shaped: ShapedWord) -> ShapedWord:
+        """A word padded to whole grid cells, so that the next one starts on a cell boundary.
+
+        Trailing spaces become padding (at least 1 px, so words never touch); a word that would
+        then overflow a line on its own is padded only to its own last cell. Scripts written
+        without spaces break between clusters (Thai) or characters (CJK): each such unit gets its
+        own cells, so a Thai word looks the same wherever it stands, as a Latin word does.
+        """
+        items, need, spaces, _ = shaped
+        grid = self.config.grid
+        padded = -(-(need + (1 if spaces else 0)) // grid) * grid
+        if padded > self.avail >= need:
+            padded = -(-need // grid) * grid
+        if padded == need:
+            return ShapedWord(tuple(items), need, (), 0)
+        level = (spaces or items or ((None, 0),))[-1][1]
+        pad = Strip(padded - need, None, 0, 0, 0, 0, 0, (), ())
+        return ShapedWord(tuple(items) + ((pad, level),), padded, (), 0)
 
     # --- drawing ---------------------------------------------------------------------------
     def _cjk_face_and_lang(self, text: str) -> tuple[int, str | None]:
@@ -399,7 +436,7 @@ class Renderer:
         if bidi:
             order = visual_order([level for _, level in line])
             line = [line[i] for i in order]
-        x = self.config.width - self.config.margin - _width(line) if base % 2 else self.config.margin
+        x = self.config.width - self.margin - _width(line) if base % 2 else self.margin
         placed = []
         for strip, _ in line:
             placed.append((x, strip))
@@ -426,6 +463,8 @@ class Renderer:
         for line, base, bidi in self._laid_out(text)[0]:
             runs = []
             for x, strip in self._placed(line, base, bidi):
+                if not strip.source:
+                    continue  # grid padding: nothing drawn
                 font_index, script, rtl, _, piece = strip.source
                 font = self.fonts.fonts[font_index]
                 runs.append(PlacedRun(x, font.file, font.face_index, script, rtl, piece, strip.glyphs))
@@ -454,7 +493,9 @@ class Renderer:
     def _draw_line(self, canvas: np.ndarray, placed: list[tuple[int, Strip]], number: int) -> int:
         """Blit one line's placed strips; returns how many .notdef glyphs it holds."""
         height, width = canvas.shape
-        baseline = self.config.margin + self.ascent + number * self.line_height
+        line_top = self.margin + number * self.line_height
+        baseline = line_top + self.ascent
+        band = (line_top, line_top + self.line_height) if self.config.grid else (0, height)
         notdef = 0
         flat = canvas.reshape(-1)
         minimum = np.minimum
@@ -463,20 +504,20 @@ class Renderer:
             notdef += missing
             if paper is not None:
                 top, left = baseline + dy, x + dx
-                if top >= 0 and left >= 0 and top + rows <= height and left + cols <= width:
+                if top >= band[0] and left >= 0 and top + rows <= band[1] and left + cols <= width:
                     start = top * width + left
                     target = flat[start : start + paper.size]
                     minimum(target, paper, out=target)
                 else:
-                    self._draw_clipped(canvas, strip, top, left)
+                    self._draw_clipped(canvas, strip, top, left, band)
         return notdef
 
     @staticmethod
-    def _draw_clipped(canvas: np.ndarray, strip: Strip, top: int, left: int) -> None:
-        """Draw the part of a strip that lies on the canvas (it overhangs an edge)."""
-        height, width = canvas.shape
-        r0, c0 = max(top, 0), max(left, 0)
-        r1, c1 = min(top + strip.rows, height), min(left + strip.cols, width)
+    def _draw_clipped(canvas: np.ndarray, strip: Strip, top: int, left: int, band: tuple[int, int]) -> None:
+        """Draw the part of a strip that lies on the canvas and within its line's band of rows."""
+        width = canvas.shape[1]
+        r0, c0 = max(top, band[0], 0), max(left, 0)
+        r1, c1 = min(top + strip.rows, band[1], canvas.shape[0]), min(left + strip.cols, width)
         if r0 < r1 and c0 < c1:
             target = canvas[r0:r1, c0:c1]
             paper = strip.paper_2d(width)[r0 - top : r1 - top, c0 - left : c1 - left]

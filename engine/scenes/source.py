@@ -1,17 +1,22 @@
-"""The `scenes` training source: `engine train --data scenes:count=20000,seed=0`.
+"""The built-in training sources: `--data scenes:count=20000,seed=0` (pictures and captions) and
+`--data scene-pairs:count=20000,seed=0` (captions and their translations).
 
 Pictures are drawn once into the user's cache (keyed by seed, count and size) so the trainer's
 photo cache can read them like any photo folder; every picture gets one caption per language,
-each from its own description, so the trainer sees varied phrasings across epochs.
+each from its own description, so the trainer sees varied phrasings across epochs. The pairs are
+the scenes' translation data, as Tatoeba is Flickr8k's: one description worded in two languages.
 """
 from __future__ import annotations
 
 from engine.errors import EngineError
+import random
+
 from engine.scenes.examples import queries
 from engine.scenes.files import picture_name, write_pictures
-from engine.scenes.languages import LANGUAGES
+from engine.scenes.languages import LANGUAGES, caption
 from engine.scenes.scene import random_scenes
-from engine.train.data import ImageCaptions, register_source
+from engine.scenes.spec import describe
+from engine.train.data import ImageCaptions, TextPairs, register_source
 from engine.train.image_cache import default_cache_dir
 
 
@@ -19,10 +24,9 @@ from engine.train.image_cache import default_cache_dir
 def scenes(count: str = "20000", seed: str = "0", size: str = "64", langs: str | None = None) -> ImageCaptions:
     """`count` scenes of training seed `seed` drawn at `size` px, captioned in `langs` (default: all 18)."""
     n, px = int(count), int(size)
-    wanted = langs.split("+") if langs else list(LANGUAGES)
-    unknown = [lang for lang in wanted if lang not in LANGUAGES]
-    if n < 1 or px < 8 or unknown:
-        raise EngineError(f"scenes: need count >= 1, size >= 8 and languages from {', '.join(LANGUAGES)} (got count={n}, size={px}, unknown={unknown})")
+    wanted = _languages(langs)
+    if n < 1 or px < 8:
+        raise EngineError(f"scenes: need count >= 1 and size >= 8 (got count={n}, size={px})")
     collection = random_scenes(n, f"train:{seed}")
     directory = default_cache_dir().parent / "scenes" / f"train-{seed}-{n}-{px}"
     if not directory.is_dir():  # written aside and renamed: present means complete
@@ -34,3 +38,32 @@ def scenes(count: str = "20000", seed: str = "0", size: str = "64", langs: str |
             pool.caption_text.append(text)
             pool.caption_lang.append(lang)
     return pool
+
+
+@register_source("scene-pairs")
+def scene_pairs(count: str = "20000", seed: str = "0", langs: str | None = None) -> TextPairs:
+    """For each of `count` scenes and each language: one description of the scene worded in that
+    language and in another one drawn at random (count x languages pairs, no pictures)."""
+    n, wanted = int(count), _languages(langs)
+    if n < 1 or len(wanted) < 2:
+        raise EngineError(f"scene-pairs: need count >= 1 and at least two languages (got count={n}, langs={wanted})")
+    rng = random.Random(f"scene-pairs:{seed}")
+    pool = TextPairs()
+    for scene in random_scenes(n, f"train:{seed}"):
+        for lang in wanted:
+            spec = describe(scene, rng)
+            other = rng.choice([code for code in wanted if code != lang])
+            pool.left.append(caption(spec, lang))
+            pool.right.append(caption(spec, other))
+            pool.lang.append(lang)
+            pool.right_lang.append(other)
+    return pool
+
+
+def _languages(langs: str | None) -> list[str]:
+    """`a+b+c` -> the codes, checked (default: every language)."""
+    wanted = langs.split("+") if langs else list(LANGUAGES)
+    unknown = [lang for lang in wanted if lang not in LANGUAGES]
+    if unknown:
+        raise EngineError(f"scenes: no captions in {', '.join(unknown)}; choose languages from {', '.join(LANGUAGES)}")
+    return wanted

@@ -37,6 +37,9 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
                        "1t-clip / 2t-clip: tokenizer baselines (shared / separate text transformer)")
     model.add_argument("--tokenizer", help="SentencePiece .model for the baselines (engine tokenizer train)")
     model.add_argument("--pool", choices=["map", "gap"], help="pooling head (default: the preset's, MAP)")
+    model.add_argument("--text-grid", action=argparse.BooleanOptionalAction,
+                       help="lay rendered text out on the patch grid: every word starts on a patch boundary, one "
+                       "line per patch row (default: the preset's; see docs/text-layout.md)")
     model.add_argument("--drop-blank", action=argparse.BooleanOptionalAction, default=True,
                        help="drop rendered-text patches without ink from the sequence (default: on; with every "
                        "blank patch kept, captions look alike at initialisation and softmax training stalls at "

@@ -45,7 +45,7 @@ class TextPairs:
 Source = ImageCaptions | TextPairs
 SOURCES: dict[str, Callable[..., Source]] = {}
 # Sources defined in other packages, imported on first use (their import registers them).
-PLUGIN_SOURCES = {"scenes": "engine.scenes.source"}
+PLUGIN_SOURCES = {"scenes": "engine.scenes.source", "scene-pairs": "engine.scenes.source"}
 
 
 def register_source(name: str):
@@ -270,5 +270,5 @@ def _flickr8k_multi30k_images(flickr_dir: Path, splits: set[str]) -> set[str]:
         return {row["multi30k_image"] for row in csv.DictReader(handle, delimiter="\t") if row["image"] in members}
 
 
-# The built-in scene collection registers `scenes` itself (engine/scenes/source.py).
+# The built-in scene collection registers `scenes` and `scene-pairs` itself (engine/scenes/source.py).
 import engine.scenes.source  # noqa: E402,F401

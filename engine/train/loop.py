@@ -45,7 +45,8 @@ def train(args: Namespace) -> dict:
     out = Path(args.out)
     resume_from = _resume_source(args, out)
 
-    preset = get_preset(args.preset, **({"pool": args.pool} if args.pool else {}))
+    overrides = {"pool": args.pool, "text_grid": args.text_grid}
+    preset = get_preset(args.preset, **{k: v for k, v in overrides.items() if v is not None})
     tokenizer_path = _tokenizer_path(args, resume_from)
     tokenizer = Tokenizer(tokenizer_path) if tokenizer_path else None
     text_inputs = TextInputs(preset, tokenizer)
