@@ -124,3 +124,25 @@ def test_time_budget_step_count_follows_the_measured_speed(monkeypatch):
     # 24 s for the first 12 steps, then 1 s a step; 5 s are kept for the final validation and save
     assert 12 + (100 - 24 - 5) - 2 <= step <= 12 + (100 - 24 - 5)
     assert now[0] <= 100.0
+
+
+def test_a_text_grid_run_is_read_back_with_its_layout(tiny_data, tmp_path):
+    import numpy as np
+    import torch
+
+    import engine
+    from engine.render import RenderConfig
+    from engine.render.renderer import Renderer
+
+    out = tmp_path / "run"
+    assert main(["train", *_args(tiny_data, out, 2, "--text-grid")]) == 0
+    config = json.loads((out / "checkpoint" / "config.json").read_text())
+    assert config["preset"]["text_grid"] is True
+    encoder = engine.load(out / "checkpoint")
+    text = "a yellow bar and a red circle"
+    pages = {grid: Renderer(RenderConfig(64, 64, 8, grid=grid)).render(text).pixels for grid in (0, 8)}
+    assert not np.array_equal(pages[0], pages[8])
+    with torch.inference_mode():
+        expected = {grid: encoder.model.encode_texts(torch.from_numpy(page[None])).numpy()[0] for grid, page in pages.items()}
+    got = encoder.encode_texts([text])[0]
+    assert np.allclose(got, expected[8], atol=1e-5) and not np.allclose(got, expected[0], atol=1e-3)
