@@ -125,3 +125,12 @@ def test_scene_pairs_word_one_description_in_two_languages():
     }
     assert all(pair in worded for pair in zip(pool.left, pool.right))
     assert load_source("scene-pairs:count=20,seed=t,langs=en+fr+th").right == pool.right
+
+
+def test_scene_pairs_with_a_pivot_pair_every_other_language_with_it():
+    from engine.train.data import load_source
+
+    pool = load_source("scene-pairs:count=10,seed=t,langs=en+ar+ja,pivot=en")
+    assert len(pool.left) == 10 * 2 and set(pool.right_lang) == {"en"} and sorted(set(pool.lang)) == ["ar", "ja"]
+    with pytest.raises(EngineError, match="pivot"):
+        load_source("scene-pairs:count=10,pivot=xx")

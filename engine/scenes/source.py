@@ -41,18 +41,23 @@ def scenes(count: str = "20000", seed: str = "0", size: str = "64", langs: str |
 
 
 @register_source("scene-pairs")
-def scene_pairs(count: str = "20000", seed: str = "0", langs: str | None = None) -> TextPairs:
+def scene_pairs(count: str = "20000", seed: str = "0", langs: str | None = None, pivot: str | None = None) -> TextPairs:
     """For each of `count` scenes and each language: one description of the scene worded in that
-    language and in another one drawn at random (count x languages pairs, no pictures)."""
+    language and in another one — the `pivot` language if given (as translation corpora pair
+    every language with English), else one drawn at random."""
     n, wanted = int(count), _languages(langs)
-    if n < 1 or len(wanted) < 2:
-        raise EngineError(f"scene-pairs: need count >= 1 and at least two languages (got count={n}, langs={wanted})")
+    if pivot is not None and pivot not in LANGUAGES:
+        raise EngineError(f"scene-pairs: no captions in pivot {pivot!r}; choose from {', '.join(LANGUAGES)}")
+    if n < 1 or len(set(wanted) | {pivot} - {None}) < 2:
+        raise EngineError(f"scene-pairs: need count >= 1 and at least two languages (got count={n}, langs={wanted}, pivot={pivot})")
     rng = random.Random(f"scene-pairs:{seed}")
     pool = TextPairs()
     for scene in random_scenes(n, f"train:{seed}"):
         for lang in wanted:
+            if lang == pivot:
+                continue
             spec = describe(scene, rng)
-            other = rng.choice([code for code in wanted if code != lang])
+            other = pivot or rng.choice([code for code in wanted if code != lang])
             pool.left.append(caption(spec, lang))
             pool.right.append(caption(spec, other))
             pool.lang.append(lang)
