@@ -121,6 +121,11 @@ def _width(items: Sequence[Item]) -> int:
     return sum(strip.advance for strip, _ in items)
 
 
+def _round_up(value: int, step: int) -> int:
+    """The smallest multiple of `step` that is >= `value`."""
+    return -(-value // step) * step
+
+
 def _round26(value: int) -> int:
     """26.6 fixed point to whole pixels, rounding half up (deterministic, no floats)."""
     return (value + 32) >> 6
@@ -392,9 +397,9 @@ class Renderer:
         """
         items, need, spaces, _ = shaped
         grid = self.config.grid
-        padded = -(-(need + (1 if spaces else 0)) // grid) * grid
+        padded = _round_up(need + (1 if spaces else 0), grid)
         if padded > self.avail >= need:
-            padded = -(-need // grid) * grid
+            padded = _round_up(need, grid)
         if padded == need:
             return ShapedWord(tuple(items), need, (), 0)
         level = (spaces or items or ((None, 0),))[-1][1]

@@ -8,9 +8,9 @@ the scenes' translation data, as Tatoeba is Flickr8k's: one description worded i
 """
 from __future__ import annotations
 
-from engine.errors import EngineError
 import random
 
+from engine.errors import EngineError
 from engine.scenes.examples import queries
 from engine.scenes.files import picture_name, write_pictures
 from engine.scenes.languages import LANGUAGES, caption
@@ -48,7 +48,7 @@ def scene_pairs(count: str = "20000", seed: str = "0", langs: str | None = None,
     n, wanted = int(count), _languages(langs)
     if pivot is not None and pivot not in LANGUAGES:
         raise EngineError(f"scene-pairs: no captions in pivot {pivot!r}; choose from {', '.join(LANGUAGES)}")
-    if n < 1 or len(set(wanted) | {pivot} - {None}) < 2:
+    if n < 1 or len(set(wanted) | ({pivot} if pivot else set())) < 2:
         raise EngineError(f"scene-pairs: need count >= 1 and at least two languages (got count={n}, langs={wanted}, pivot={pivot})")
     rng = random.Random(f"scene-pairs:{seed}")
     pool = TextPairs()
