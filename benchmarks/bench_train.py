@@ -79,7 +79,7 @@ def text_encoding(preset_name: str, n_texts: int) -> dict:
     pages = torch.from_numpy(TextInputs(preset)(captions))
     torch.manual_seed(0)
     model = DualEncoder(preset).eval()
-    _, mask = model.patches(pages, drop_blank=True)
+    _, mask = model.patches(pages, drop=True)
     row = {"preset": preset_name, "patches_full": preset.grid**2, "patches_kept_mean": mask.sum(1).float().mean().item(),
            "patches_kept_max": int(mask.sum(1).max())}
     for drop in (False, True):

@@ -1,4 +1,4 @@
-"""The shared ViT: shapes, unit norms, weight sharing per kind, and blank-patch dropping."""
+"""The shared ViT: shapes, unit norms, weight sharing per kind, and dropping empty patches."""
 from __future__ import annotations
 
 import pytest
@@ -75,13 +75,39 @@ def test_padding_in_a_dropped_batch_does_not_leak_into_shorter_rows():
     together = model.encode_texts(pages)
     alone = torch.cat([model.encode_texts(page[None]) for page in pages])
     torch.testing.assert_close(together, alone, rtol=1e-5, atol=1e-5)
-    tokens, mask = model.patches(pages, drop_blank=True)
+    tokens, mask = model.patches(pages, drop=True)
     assert mask.sum(dim=1).tolist() == [24, 2, 1]  # three 4-px bars over 8-px patches; 9 px span 2 patches; blank keeps 1
 
 
 def test_kept_patches_keep_their_position_embeddings():
     model = DualEncoder(TINY, drop_blank=True)
     page = _text_page([(40, 5)])  # ink only in patch row 5, column 0
-    tokens, mask = model.patches(page[None], drop_blank=True)
+    tokens, mask = model.patches(page[None], drop=True)
     full, _ = model.patches(page[None])
     torch.testing.assert_close(tokens[0, 0], full[0, 5 * TINY.grid])
+
+
+def _drawing(box: tuple[int, int, int, int], size: int = 64) -> torch.Tensor:
+    """A flat gray picture with one flat red rectangle (top, left, bottom, right), as a drawing is."""
+    picture = torch.empty(3, size, size, dtype=torch.uint8)
+    picture[:] = torch.tensor([128, 128, 128], dtype=torch.uint8)[:, None, None]
+    top, left, bottom, right = box
+    picture[:, top:bottom, left:right] = torch.tensor([220, 40, 40], dtype=torch.uint8)[:, None, None]
+    return picture
+
+
+def test_flat_picture_patches_leave_the_sequence_but_edges_and_photos_stay():
+    model = DualEncoder(TINY, drop_flat=True)
+    # Rows 12..35 and columns 12..35 cross patch rows/columns 1..4; the inside patches (2..3)^2 are all red.
+    drawing, photo = _drawing((12, 12, 36, 36)), torch.randint(0, 256, (3, 64, 64), dtype=torch.uint8)
+    _, mask = model.patches(torch.stack([drawing, photo]), drop=True)
+    assert mask.sum(dim=1).tolist() == [16 - 4, 64]  # the ring of 12 edge patches; every photo patch
+
+
+def test_padding_in_a_batch_of_drawings_does_not_leak_into_smaller_ones():
+    torch.manual_seed(0)
+    model = DualEncoder(get_preset("cpu-tiny", pool="gap"), drop_flat=True)
+    pictures = torch.stack([_drawing((3, 3, 60, 50)), _drawing((20, 20, 30, 30)), _drawing((0, 0, 0, 0))])
+    together = model.encode_images(pictures)
+    alone = torch.cat([model.encode_images(picture[None]) for picture in pictures])
+    torch.testing.assert_close(together, alone, rtol=1e-5, atol=1e-5)

@@ -22,13 +22,17 @@ MAX_TEMPERATURE = 100.0
 
 
 class DualEncoder(nn.Module):
-    def __init__(self, preset: Preset, kind: str = "clippo", vocab_size: int | None = None, drop_blank: bool = False) -> None:
+    def __init__(
+        self, preset: Preset, kind: str = "clippo", vocab_size: int | None = None,
+        drop_blank: bool = False, drop_flat: bool = False,
+    ) -> None:
         super().__init__()
         if kind not in KINDS:
             raise EngineError(f"unknown model kind {kind!r}; choose one of: {', '.join(KINDS)}")
         if kind != "clippo" and not vocab_size:
             raise EngineError(f"{kind} needs a tokenizer (vocab_size); train one with `engine tokenizer train`")
-        self.preset, self.kind, self.drop_blank = preset, kind, drop_blank
+        self.preset, self.kind = preset, kind
+        self.drop_blank, self.drop_flat = drop_blank, drop_flat  # which inputs lose empty patches
         self.patches = PatchEmbed(preset)
         self.trunk = Trunk(preset)
         self.tokens = TokenEmbed(vocab_size, preset) if kind != "clippo" else None
@@ -43,13 +47,13 @@ class DualEncoder(nn.Module):
 
     def encode_images(self, pixels: torch.Tensor) -> torch.Tensor:
         """uint8 (B, 3, H, W) photos -> (B, embed_dim) unit vectors."""
-        tokens, mask = self.patches(pixels)
+        tokens, mask = self.patches(pixels, drop=self.drop_flat)
         return F.normalize(self.trunk(tokens, mask).float(), dim=-1)
 
     def encode_texts(self, texts: torch.Tensor) -> torch.Tensor:
         """Rendered text, uint8 (B, H, W), for CLIPPO; token ids (B, L) for the baselines."""
         if self.tokens is None:
-            tokens, mask = self.patches(texts, drop_blank=self.drop_blank)
+            tokens, mask = self.patches(texts, drop=self.drop_blank)
             embedded = self.trunk(tokens, mask)
         else:
             tokens, mask = self.tokens(texts)
@@ -58,10 +62,11 @@ class DualEncoder(nn.Module):
 
 
 def build_model(config: dict) -> DualEncoder:
-    """Build from a checkpoint-style config: {"preset": {...fields}, "kind", "vocab_size", "drop_blank"}."""
+    """Build from a checkpoint-style config: {"preset": {...fields}, "kind", "vocab_size", "drop_blank", "drop_flat"}."""
     return DualEncoder(
         preset_from_dict(config["preset"]),
         kind=config.get("kind", "clippo"),
         vocab_size=config.get("vocab_size"),
         drop_blank=bool(config.get("drop_blank", False)),
+        drop_flat=bool(config.get("drop_flat", False)),
     )

@@ -1,9 +1,9 @@
 """The Vision Transformer pieces: patch and token embeddings, pre-LN blocks, pooling heads.
 
 Inputs stay uint8 until the model: pixels are mapped to [-1, 1] here, so data loaders ship
-4x less data between processes. Every piece takes an optional boolean `mask` (B, N), True for a
-real token, so that sequences of different lengths (blank text patches dropped, padded tokens)
-share one batch.
+4x less data between processes. Embeddings return an optional boolean `mask` (B, N), True for a
+real token, so that sequences of different lengths (empty patches dropped, padded tokens) share
+one batch; the trunk turns it into a `Layout` and computes on the real tokens only.
 """
 from __future__ import annotations
 
@@ -18,9 +18,31 @@ from engine.model.presets import Preset
 PAPER_WHITE = 255
 
 
-def _attention_mask(mask: torch.Tensor | None) -> torch.Tensor | None:
-    """(B, N) keep-mask -> the (B, 1, 1, N) boolean mask SDPA broadcasts over heads and queries."""
-    return None if mask is None else mask[:, None, None, :]
+class Layout:
+    """Where the real tokens of a padded batch are, so that the per-token layers skip the padding.
+
+    Inputs of different lengths (text with its blank patches dropped, flat picture patches dropped,
+    padded token ids) share a batch padded to the longest one. Linear layers, LayerNorm and the MLP
+    act on each token alone, so they run on the real tokens only, packed as (T, width): about half
+    the work when lengths vary as much as captions do. Only attention needs the padded (B, N)
+    layout, with a key mask. Without a mask every token is real and nothing is moved.
+    """
+
+    def __init__(self, mask: torch.Tensor | None) -> None:
+        self.mask = mask
+        self.attention_mask = None if mask is None else mask[:, None, None, :]  # broadcast over heads, queries
+
+    def pack(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, N, C) -> (T, C) real tokens only."""
+        return x if self.mask is None else x[self.mask]
+
+    def unpack(self, x: torch.Tensor) -> torch.Tensor:
+        """(T, C) -> (B, N, C), zeros where padding is."""
+        if self.mask is None:
+            return x
+        padded = x.new_zeros(*self.mask.shape, x.shape[-1])
+        padded[self.mask] = x
+        return padded
 
 
 class Attention(nn.Module):
@@ -30,11 +52,13 @@ class Attention(nn.Module):
         self.qkv = nn.Linear(width, 3 * width)
         self.out = nn.Linear(width, width)
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-        b, n, d = x.shape
-        q, k, v = self.qkv(x).view(b, n, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4)
-        y = F.scaled_dot_product_attention(q, k, v, attn_mask=_attention_mask(mask))
-        return self.out(y.transpose(1, 2).reshape(b, n, d))
+    def forward(self, x: torch.Tensor, layout: Layout) -> torch.Tensor:
+        qkv = layout.unpack(self.qkv(x))
+        b, n, _ = qkv.shape
+        d = qkv.shape[-1] // 3
+        q, k, v = qkv.view(b, n, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4)
+        y = F.scaled_dot_product_attention(q, k, v, attn_mask=layout.attention_mask)
+        return self.out(layout.pack(y.transpose(1, 2).reshape(b, n, d)))
 
 
 class MLP(nn.Sequential):
@@ -52,8 +76,8 @@ class Block(nn.Module):
         self.norm2 = nn.LayerNorm(width, eps=1e-6)
         self.mlp = MLP(width, mlp_ratio)
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-        x = x + self.attn(self.norm1(x), mask)
+    def forward(self, x: torch.Tensor, layout: Layout) -> torch.Tensor:
+        x = x + self.attn(self.norm1(x), layout)
         return x + self.mlp(self.norm2(x))
 
 
@@ -70,12 +94,13 @@ class MAPHead(nn.Module):
         self.norm = nn.LayerNorm(width, eps=1e-6)
         self.mlp = MLP(width, mlp_ratio)
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, layout: Layout) -> torch.Tensor:
+        """x: (B, N, width) padded tokens."""
         b, n, d = x.shape
         h = self.heads
         q = self.q(self.probe).view(1, 1, h, d // h).transpose(1, 2).expand(b, -1, -1, -1)
         k, v = self.kv(x).view(b, n, 2, h, d // h).permute(2, 0, 3, 1, 4)
-        y = F.scaled_dot_product_attention(q, k, v, attn_mask=_attention_mask(mask))
+        y = F.scaled_dot_product_attention(q, k, v, attn_mask=layout.attention_mask)
         y = self.out(y.transpose(1, 2).reshape(b, 1, d))
         return (y + self.mlp(self.norm(y)))[:, 0]
 
@@ -103,11 +128,12 @@ class Trunk(nn.Module):
         self.proj = nn.Linear(preset.width, preset.embed_dim)
 
     def forward(self, tokens: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-        x = tokens
+        layout = Layout(mask)
+        x = layout.pack(tokens)
         for block in self.blocks:
-            x = block(x, mask)
-        x = self.norm(x)
-        pooled = self.head(x, mask) if self.head is not None else mean_pool(x, mask)
+            x = block(x, layout)
+        x = layout.unpack(self.norm(x))
+        pooled = self.head(x, layout) if self.head is not None else mean_pool(x, mask)
         return self.proj(pooled)
 
 
@@ -148,22 +174,40 @@ class PatchEmbed(nn.Module):
         self.proj = nn.Linear(3 * preset.patch * preset.patch, preset.width)
         self.pos = nn.Parameter(torch.randn(1, preset.grid * preset.grid, preset.width) * 0.02)
 
-    def forward(self, pixels: torch.Tensor, drop_blank: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def forward(self, pixels: torch.Tensor, drop: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """With `drop`, patches that carry nothing leave the sequence: for text (gray) the blank ones,
+        for photos the flat ones (see `informative_patches`)."""
         gray = pixels.dim() == 3
         raw = patchify(pixels.unsqueeze(1) if gray else pixels, self.patch)  # still uint8
         weight = self.proj.weight
         if gray:
             weight = weight.view(weight.shape[0], 3, -1).sum(dim=1)
-        if not drop_blank:
-            return F.linear(standardise(raw, weight.dtype), weight, self.proj.bias) + self.pos, None
-        keep = raw.amin(dim=-1) < PAPER_WHITE
-        keep[:, 0] |= ~keep.any(dim=1)  # a blank text still needs one token
+        values = standardise(raw, weight.dtype)  # over the whole input, dropped patches included
+        if not drop:
+            return F.linear(values, weight, self.proj.bias) + self.pos, None
+        keep = informative_patches(raw, channels=1 if gray else 3)
+        keep[:, 0] |= ~keep.any(dim=1)  # an input with nothing to show still needs one token
         counts = keep.sum(dim=1)
         order = torch.argsort((~keep).to(torch.int8), dim=1, stable=True)[:, : int(counts.max())]
         mask = torch.arange(order.shape[1], device=pixels.device)[None, :] < counts[:, None]
-        values = torch.gather(standardise(raw, weight.dtype), 1, order[..., None].expand(-1, -1, raw.shape[-1]))
+        values = torch.gather(values, 1, order[..., None].expand(-1, -1, raw.shape[-1]))
         pos = self.pos[0][order]
         return F.linear(values, weight, self.proj.bias) + pos, mask
+
+
+def informative_patches(raw: torch.Tensor, channels: int) -> torch.Tensor:
+    """(B, N) True for the patches worth a token.
+
+    Rendered text (one channel): patches with ink; blank paper says nothing. Pictures: patches
+    that are not one flat colour. A flat patch of a drawing or a screenshot repeats the colour its
+    neighbours' edges already show, so dropping it loses (almost) nothing; photos, whose pixels
+    always vary a little, keep every patch. Standardisation happens before the drop, so the
+    input's overall brightness and contrast still reach the model.
+    """
+    if channels == 1:
+        return raw.amin(dim=-1) < PAPER_WHITE
+    per_channel = raw.view(*raw.shape[:2], channels, -1)
+    return (per_channel.amax(dim=-1) != per_channel.amin(dim=-1)).any(dim=-1)
 
 
 class TokenEmbed(nn.Module):

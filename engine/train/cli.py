@@ -44,6 +44,9 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
                        help="drop rendered-text patches without ink from the sequence (default: on; with every "
                        "blank patch kept, captions look alike at initialisation and softmax training stalls at "
                        "loss = ln(batch), see docs/training-notes.md)")
+    model.add_argument("--drop-flat", action=argparse.BooleanOptionalAction, default=False,
+                       help="drop picture patches of one flat colour from the sequence (default: off; drawings and "
+                       "the built-in scenes are mostly flat background, photos almost never: see docs/training-notes.md)")
     data = parser.add_argument_group("data")
     data.add_argument("--data", action="append", required=True, metavar="SPEC", help="a training source (repeatable; see below)")
     data.add_argument("--pair-share", type=float, default=0.25, help="share of each batch drawn from text pairs (paper: 0.25-0.5)")

@@ -31,7 +31,7 @@ from engine.train.loss import contrastive_loss
 from engine.train.validate import Validation
 
 # Settings a resumed run must share with the run it continues (the batches depend on them).
-RESUME_KEYS = ("preset", "kind", "data", "batch_size", "pair_share", "caption_langs", "seed", "drop_blank", "pool", "loss")
+RESUME_KEYS = ("preset", "kind", "data", "batch_size", "pair_share", "caption_langs", "seed", "drop_blank", "drop_flat", "pool", "loss")
 WARM_UP_STEPS = 2        # steps not timed: the first ones also start the data workers
 CALIBRATION_STEPS = 8    # steps timed before the first estimate of how many steps fit the time budget
 RE_ESTIMATE_EVERY = 10   # steps between later estimates (the first steps are slower than the rest)
@@ -56,7 +56,7 @@ def train(args: Namespace) -> dict:
     sampler = Sampler(images, pairs, args.batch_size, args.pair_share, _weights(args.caption_langs), args.seed, world, usable)
 
     torch.manual_seed(args.seed)
-    model = DualEncoder(preset, args.kind, tokenizer.vocab_size if tokenizer else None, args.drop_blank).to(device)
+    model = DualEncoder(preset, args.kind, tokenizer.vocab_size if tokenizer else None, args.drop_blank, args.drop_flat).to(device)
     optimizer = torch.optim.AdamW(_param_groups(model, args.weight_decay), lr=args.lr, betas=(0.9, 0.98), eps=1e-6)
     schedule = WarmupCosine(args.warmup, args.steps)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
@@ -329,7 +329,7 @@ def _checkpoint_config(args: Namespace, preset, tokenizer: Tokenizer | None) -> 
 
         fingerprint = font_fingerprint()
     return {
-        "preset": preset.to_dict(), "kind": args.kind, "drop_blank": args.drop_blank,
+        "preset": preset.to_dict(), "kind": args.kind, "drop_blank": args.drop_blank, "drop_flat": args.drop_flat,
         "vocab_size": tokenizer.vocab_size if tokenizer else None, "font_fingerprint": fingerprint,
         "data": args.data, "val": args.val, "train_args": {k: v for k, v in vars(args).items() if k != "func"},
     }
