@@ -29,6 +29,8 @@ class Layout:
     """
 
     def __init__(self, mask: torch.Tensor | None) -> None:
+        if mask is not None and bool(mask.all()):
+            mask = None  # equal lengths: nothing to skip, so move nothing
         self.mask = mask
         self.attention_mask = None if mask is None else mask[:, None, None, :]  # broadcast over heads, queries
 
