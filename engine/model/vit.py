@@ -56,8 +56,8 @@ class Attention(nn.Module):
 
     def forward(self, x: torch.Tensor, layout: Layout) -> torch.Tensor:
         qkv = layout.unpack(self.qkv(x))
-        b, n, _ = qkv.shape
-        d = qkv.shape[-1] // 3
+        b, n, three_d = qkv.shape
+        d = three_d // 3
         q, k, v = qkv.view(b, n, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4)
         y = F.scaled_dot_product_attention(q, k, v, attn_mask=layout.attention_mask)
         return self.out(layout.pack(y.transpose(1, 2).reshape(b, n, d)))
@@ -135,7 +135,7 @@ class Trunk(nn.Module):
         for block in self.blocks:
             x = block(x, layout)
         x = layout.unpack(self.norm(x))
-        pooled = self.head(x, layout) if self.head is not None else mean_pool(x, mask)
+        pooled = self.head(x, layout) if self.head is not None else mean_pool(x, layout.mask)
         return self.proj(pooled)
 
 
