@@ -89,6 +89,8 @@ def test_resume_refuses_changed_settings_and_fresh_runs_refuse_to_overwrite(tiny
     assert "--resume" in capsys.readouterr().err
     assert main(["train", *_args(tiny_data, out, 4, "--resume", "--seed", "1")]) == 2
     assert "--seed" in capsys.readouterr().err
+    assert main(["train", *_args(tiny_data, out, 4, "--resume", "--text-grid")]) == 2  # captions would be laid out anew
+    assert "--text-grid" in capsys.readouterr().err
 
 
 def test_two_torchrun_processes_compute_the_single_process_global_loss(tiny_data, tmp_path):

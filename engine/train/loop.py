@@ -31,7 +31,7 @@ from engine.train.loss import contrastive_loss
 from engine.train.validate import Validation
 
 # Settings a resumed run must share with the run it continues (the batches depend on them).
-RESUME_KEYS = ("preset", "kind", "data", "batch_size", "pair_share", "caption_langs", "seed", "drop_blank", "drop_flat", "pool", "loss")
+RESUME_KEYS = ("preset", "kind", "data", "batch_size", "pair_share", "caption_langs", "seed", "drop_blank", "drop_flat", "pool", "text_grid", "loss")
 WARM_UP_STEPS = 2        # steps not timed: the first ones also start the data workers
 CALIBRATION_STEPS = 8    # steps timed before the first estimate of how many steps fit the time budget
 RE_ESTIMATE_EVERY = 10   # steps between later estimates (the first steps are slower than the rest)
