@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 import torch.distributed as dist
 import torch.nn.functional as F
-from torch.distributed.nn.functional import all_gather
+from torch.distributed._functional_collectives import all_gather_single_autograd
 
 LOSSES = ("softmax", "sigmoid")
 
@@ -20,7 +20,7 @@ def gather_global(features: torch.Tensor) -> torch.Tensor:
     """Concatenate every rank's rows in rank order, keeping the autograd graph; identity when alone."""
     if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
         return features
-    return torch.cat(all_gather(features.contiguous()), dim=0)
+    return all_gather_single_autograd(features.contiguous(), gather_dim=0, group=dist.group.WORLD)
 
 
 def softmax_loss(left: torch.Tensor, right: torch.Tensor, temperature: torch.Tensor) -> torch.Tensor:
