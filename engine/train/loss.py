@@ -20,6 +20,7 @@ def gather_global(features: torch.Tensor) -> torch.Tensor:
     """Concatenate every rank's rows in rank order, keeping the autograd graph; identity when alone."""
     if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
         return features
+    # torch's recommended successor of the deprecated torch.distributed.nn.functional.all_gather
     return all_gather_single_autograd(features.contiguous(), gather_dim=0, group=dist.group.WORLD)
 
 
