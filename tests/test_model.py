@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from engine.model import DualEncoder, get_preset
+from engine.model.vit import GROUP_ROWS
 
 TINY = get_preset("cpu-tiny")
 
@@ -77,6 +78,22 @@ def test_padding_in_a_dropped_batch_does_not_leak_into_shorter_rows():
     torch.testing.assert_close(together, alone, rtol=1e-5, atol=1e-5)
     tokens, mask = model.patches(pages, drop=True)
     assert mask.sum(dim=1).tolist() == [24, 2, 1]  # three 4-px bars over 8-px patches; 9 px span 2 patches; blank keeps 1
+
+
+@pytest.mark.parametrize("pool", ["gap", "map"])
+def test_rows_attend_in_length_groups_without_changing_any_output(pool):
+    """More rows than one attention group (GROUP_ROWS), lengths in no order: the batch gives each
+    row exactly what encoding it alone gives, in the input's order."""
+    torch.manual_seed(0)
+    model = DualEncoder(get_preset("cpu-tiny", pool=pool), drop_blank=True)
+    generator = torch.Generator().manual_seed(1)
+    lines = torch.randint(1, 8, (GROUP_ROWS * 2 + 5,), generator=generator).tolist()
+    pages = torch.stack([_text_page([(2 + 8 * k, 60) for k in range(n)]) for n in lines])
+    _, mask = model.patches(pages, drop=True)
+    assert len(set(mask.sum(dim=1).tolist())) == len(set(lines)) > 1  # unequal lengths, so groups differ
+    together = model.encode_texts(pages)
+    alone = torch.cat([model.encode_texts(page[None]) for page in pages])
+    torch.testing.assert_close(together, alone, rtol=1e-5, atol=1e-5)
 
 
 def test_kept_patches_keep_their_position_embeddings():
