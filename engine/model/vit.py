@@ -50,12 +50,13 @@ class Layout:
         self.restore = torch.argsort(self.order)
         self.sorted_mask = mask[self.order]
         ends = [0, *torch.cumsum(lengths[self.order], dim=0).tolist()]
-        self.groups = []  # (first token, end token, mask of the group's rows trimmed to its longest)
+        # (first token, end token, the group's rows trimmed to its longest, key mask or None when all equal)
+        self.groups = []
         for first in range(0, len(mask), GROUP_ROWS):
             last = min(first + GROUP_ROWS, len(mask))
             rows = self.sorted_mask[first:last]
             rows = rows[:, : int(rows.any(dim=0).nonzero().max()) + 1]
-            self.groups.append((ends[first], ends[last], rows))
+            self.groups.append((ends[first], ends[last], rows, None if bool(rows.all()) else rows[:, None, None, :]))
 
     def pack(self, x: torch.Tensor) -> torch.Tensor:
         """(B, N, C) -> (T, C) real tokens only, rows in length order."""
@@ -63,11 +64,7 @@ class Layout:
 
     def unpack(self, x: torch.Tensor) -> torch.Tensor:
         """(T, C) -> (B, N, C) in the input's row order, zeros where padding is."""
-        if self.mask is None:
-            return x
-        padded = x.new_zeros(*self.mask.shape, x.shape[-1])
-        padded[self.sorted_mask] = x
-        return padded[self.restore]
+        return x if self.mask is None else _scatter(x, self.sorted_mask)[self.restore]
 
     def attend(self, x: torch.Tensor, attention) -> torch.Tensor:
         """Apply `attention(padded (b, n, C), key mask or None) -> (b, n, C')` group by group to the
@@ -75,14 +72,19 @@ class Layout:
         if self.mask is None:
             return attention(x, None)
         outputs = []
-        for start, end, rows in self.groups:
-            if bool(rows.all()):  # equal lengths within the group: a plain reshape
+        for start, end, rows, key_mask in self.groups:
+            if key_mask is None:  # equal lengths within the group: a plain reshape
                 outputs.append(attention(x[start:end].view(*rows.shape, -1), None).flatten(0, 1))
-                continue
-            padded = x.new_zeros(*rows.shape, x.shape[-1])
-            padded[rows] = x[start:end]
-            outputs.append(attention(padded, rows[:, None, None, :])[rows])
+            else:
+                outputs.append(attention(_scatter(x[start:end], rows), key_mask)[rows])
         return torch.cat(outputs)
+
+
+def _scatter(tokens: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Packed tokens (T, C) -> (B, N, C) laid out where `mask` (B, N) is True, zeros elsewhere."""
+    padded = tokens.new_zeros(*mask.shape, tokens.shape[-1])
+    padded[mask] = tokens
+    return padded
 
 
 class Attention(nn.Module):
