@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from engine.model import DualEncoder, get_preset
-from engine.model.vit import GROUP_ROWS
+from engine.model.vit import GROUP_ROWS, attention
 
 TINY = get_preset("cpu-tiny")
 
@@ -94,6 +95,24 @@ def test_rows_attend_in_length_groups_without_changing_any_output(pool):
     together = model.encode_texts(pages)
     alone = torch.cat([model.encode_texts(page[None]) for page in pages])
     torch.testing.assert_close(together, alone, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("rows,heads,length", [(32, 4, 24), (5, 2, 1), (3, 4, 40)])
+def test_cpu_attention_equals_scaled_dot_product_attention(rows, heads, length):
+    """The written-out CPU product must agree with PyTorch's fused kernel, values and gradients,
+    with and without masked keys (every row keeps at least its first key)."""
+    torch.manual_seed(0)
+    q, k, v = (torch.randn(rows, heads, length, 32, dtype=torch.float64, requires_grad=True) for _ in range(3))
+    mask = torch.rand(rows, 1, 1, length) < 0.6
+    mask[..., 0] = True
+    for key_mask in (None, mask):
+        ours = attention(q, k, v, key_mask)
+        reference = F.scaled_dot_product_attention(q, k, v, attn_mask=key_mask)
+        torch.testing.assert_close(ours, reference)
+        grads = torch.autograd.grad(ours.square().sum(), (q, k, v))
+        reference_grads = torch.autograd.grad(reference.square().sum(), (q, k, v))
+        for got, want in zip(grads, reference_grads):
+            torch.testing.assert_close(got, want)
 
 
 def test_kept_patches_keep_their_position_embeddings():
