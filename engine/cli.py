@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import importlib
 import sys
 from collections.abc import Callable
@@ -30,7 +31,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_reporting_errors(func: Callable[..., int | None], *args: object) -> int:
-    """Call an entry point; a user mistake prints one line and exits 2, never a traceback."""
+    """Call an entry point; a user mistake prints one line and exits 2, never a traceback.
+
+    A crash inside native code (a segfault in a font library, a collective, a kernel) still prints
+    the Python stack of every thread, so that it can be traced: one torchrun rank died of SIGSEGV
+    once in a 9-minute run and left nothing else to go on (docs/training-notes.md, seventh round).
+    """
+    faulthandler.enable()
     try:
         return int(func(*args) or 0)
     except EngineError as error:
