@@ -91,11 +91,11 @@ def attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, key_mask: torch
     """softmax(q k^T / sqrt(d)) v over (B, heads, N, d), keys masked where `key_mask` (B, 1, 1, N) is False.
 
     On CUDA: F.scaled_dot_product_attention and its fused kernels. On CPU the same product written
-    out is twice as fast for the short sequences these models attend over (captions of 5-40
-    tokens, heads of 32): 1.35 against 2.30 ms forward and backward for 32 rows of 24 tokens, 2.0
-    against 5.5 ms for 64 pictures of 12, and a demo training step 15 % faster
-    (docs/training-notes.md, seventh round). Every row keeps at least one real key, so no softmax
-    row is all -inf.
+    out is faster for the short sequences these models attend over (forward and backward, two
+    threads): 3.2 against 6.3 ms for 32 captions of 40 tokens in heads of 32, 2.0 against 5.5 ms
+    for 64 pictures of 12, 25 against 28-33 ms for 128 full pages of 64. Attention is a small part
+    of a step, so the demo training step gains about 4 % (docs/training-notes.md, seventh round).
+    Every row keeps at least one real key, so no softmax row is all -inf.
     """
     if q.is_cuda:
         return F.scaled_dot_product_attention(q, k, v, attn_mask=key_mask)
