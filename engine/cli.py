@@ -37,7 +37,11 @@ def run_reporting_errors(func: Callable[..., int | None], *args: object) -> int:
     the Python stack of every thread, so that it can be traced: one torchrun rank died of SIGSEGV
     once in a 9-minute run and left nothing else to go on (docs/training-notes.md, seventh round).
     """
-    faulthandler.enable()
+    if not faulthandler.is_enabled():  # (pytest enables its own)
+        try:
+            faulthandler.enable(file=sys.__stderr__)  # the real stream: sys.stderr may be a capture without a file descriptor
+        except (AttributeError, OSError, ValueError):
+            pass  # no stderr to write to (a windowed interpreter): nothing to trace to
     try:
         return int(func(*args) or 0)
     except EngineError as error:
