@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import random
 
+from tqdm import tqdm
+
 from engine.errors import EngineError
 from engine.scenes.examples import queries
 from engine.scenes.files import picture_name, write_pictures
@@ -32,7 +34,7 @@ def scenes(count: str = "20000", seed: str = "0", size: str = "64", langs: str |
     if not directory.is_dir():  # written aside and renamed: present means complete
         write_pictures(collection, directory, px)
     pool = ImageCaptions(images=[directory / picture_name(i) for i in range(n)])
-    for lang in wanted:
+    for lang in tqdm(wanted, desc=f"captioning {n} scenes", unit="language", leave=False):  # ~0.6 s per 1,000 scenes
         for index, (_, text) in enumerate(queries(collection, lang, seed=f"train:{seed}:{lang}")):
             pool.caption_image.append(index)
             pool.caption_text.append(text)
@@ -52,7 +54,7 @@ def scene_pairs(count: str = "20000", seed: str = "0", langs: str | None = None,
         raise EngineError(f"scene-pairs: need count >= 1 and at least two languages (got count={n}, langs={wanted}, pivot={pivot})")
     rng = random.Random(f"scene-pairs:{seed}")
     pool = TextPairs()
-    for scene in random_scenes(n, f"train:{seed}"):
+    for scene in tqdm(random_scenes(n, f"train:{seed}"), desc="pairing scene captions", unit="scene", leave=False):
         for lang in wanted:
             if lang == pivot:
                 continue
