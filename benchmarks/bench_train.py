@@ -27,6 +27,7 @@ from engine.model.inputs import TextInputs
 from engine.train.data import load_source
 from engine.train.cli import add_train_arguments
 from engine.train.loop import _train_step, autocast_dtype
+from engine.train.optim import Optimizer
 
 DATA = ("flickr8k:split=train", "multi30k:split=train,exclude=val")
 
@@ -45,7 +46,7 @@ def raw_pairs_per_s(preset_name: str, batch: int, steps: int, warmup: int, extra
     preset = get_preset(preset_name)
     torch.manual_seed(0)
     model = DualEncoder(preset, drop_blank=args.drop_blank)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
+    optimizer = Optimizer(model, args.optimizer, args.lr, args.weight_decay)
     n_pairs = round(batch * args.pair_share)
     n_images = batch - n_pairs
     size = preset.image_size

@@ -8,6 +8,7 @@ from engine.errors import EngineError
 from engine.model import KINDS, PRESETS
 from engine.train.data import ImageCaptions, SOURCES, load_source
 from engine.train.loss import LOSSES
+from engine.train.optim import OPTIMIZERS
 
 TRAIN_DESCRIPTION = (
     "Train a contrastive photo/text model: CLIPPO (one ViT reads photos and text rendered as pixels) or a "
@@ -65,6 +66,8 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     opt.add_argument("--lr", type=float, default=1e-3, help="peak learning rate (default: 1e-3)")
     opt.add_argument("--warmup", type=int, default=50, help="linear warm-up steps (default: 50)")
     opt.add_argument("--weight-decay", type=float, default=0.1)
+    opt.add_argument("--optimizer", default="adamw", choices=OPTIMIZERS, help="adamw (default), or muon: Muon for the "
+                     "transformer's weight matrices and AdamW for the rest, at the same --lr (engine/train/optim.py)")
     opt.add_argument("--clip", type=float, default=1.0, help="gradient-norm clipping (default: 1.0)")
     opt.add_argument("--loss", default="sigmoid", choices=LOSSES, help="sigmoid (SigLIP, default) or softmax (CLIP). With "
                      "softmax, small-batch runs collapse to one point for every embedding (docs/training-notes.md)")

@@ -1,4 +1,4 @@
-"""The training loop, readable in one sitting: data -> model -> contrastive loss -> AdamW.
+"""The training loop, readable in one sitting: data -> model -> contrastive loss -> AdamW (or Muon).
 
 `train(args)` runs in one process or under torchrun (one rank per process, gloo or NCCL). Every
 rank builds the same model from the same seed and computes the loss over the global batch
@@ -28,10 +28,12 @@ from engine.train.checkpoint import find_checkpoint, load_model, load_train_stat
 from engine.train.data import load_source
 from engine.train.image_cache import cached_images
 from engine.train.loss import contrastive_loss
+from engine.train.optim import Optimizer
 from engine.train.validate import Validation
 
 # Settings a resumed run must share with the run it continues (the batches depend on them).
-RESUME_KEYS = ("preset", "kind", "data", "batch_size", "pair_share", "caption_langs", "seed", "drop_blank", "drop_flat", "pool", "text_grid", "loss")
+RESUME_KEYS = ("preset", "kind", "data", "batch_size", "pair_share", "caption_langs", "seed", "drop_blank", "drop_flat", "pool", "text_grid",
+               "loss", "optimizer")
 WARM_UP_STEPS = 2        # steps not timed: the first ones also start the data workers
 CALIBRATION_STEPS = 8    # steps timed before the first estimate of how many steps fit the time budget
 RE_ESTIMATE_EVERY = 10   # steps between later estimates (the first steps are slower than the rest)
@@ -57,12 +59,11 @@ def train(args: Namespace) -> dict:
 
     torch.manual_seed(args.seed)
     model = DualEncoder(preset, args.kind, tokenizer.vocab_size if tokenizer else None, args.drop_blank, args.drop_flat).to(device)
-    optimizer = torch.optim.AdamW(_param_groups(model, args.weight_decay), lr=args.lr, betas=(0.9, 0.98), eps=1e-6)
+    optimizer = Optimizer(model, args.optimizer, args.lr, args.weight_decay)
     schedule = WarmupCosine(args.warmup, args.steps)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
     step = 0
     if resume_from:
-        step = _restore(resume_from, model, optimizer, scheduler, schedule)
+        step = _restore(resume_from, model, optimizer, schedule)
 
     validation = _validation(args, preset, text_inputs, rank)
     config = _checkpoint_config(args, preset, tokenizer)
@@ -88,15 +89,15 @@ def train(args: Namespace) -> dict:
     clock = StepClock(deadline, step, args.val_every if validation else 0) if estimate else None
     for batch in loader:
         step_started = time.monotonic()
+        optimizer.set_lr_scale(schedule(step))
         loss = _train_step(model, optimizer, batch, sampler.n_images // world, args, device, precision, world)
-        scheduler.step()
         step += 1
         elapsed = time.monotonic() - step_started
         pairs_per_s = args.batch_size / elapsed if not pairs_per_s else 0.9 * pairs_per_s + 0.1 * args.batch_size / elapsed
         bar.update(1)
         bar.set_postfix(loss=f"{loss:.3f}", pairs_s=f"{pairs_per_s:.0f}", T=f"{model.temperature.item():.1f}")
         if step % args.log_every == 0 or step == 1:
-            log.write({"step": step, "loss": loss, "lr": scheduler.get_last_lr()[0], "temperature": model.temperature.item(),
+            log.write({"step": step, "loss": loss, "lr": optimizer.lr, "temperature": model.temperature.item(),
                        "pairs_per_s": pairs_per_s, "elapsed_s": time.monotonic() - started})
         if clock and clock.estimate(step, schedule, rank, world):
             bar.total = schedule.total
@@ -104,7 +105,7 @@ def train(args: Namespace) -> dict:
         if validation and step % args.val_every == 0 and step != schedule.total:
             log.write({"step": step, "val": validation.run(model, precision)})
         if step % args.checkpoint_every == 0 and rank == 0:
-            _save(out, model, config, optimizer, scheduler, schedule, step, tokenizer_path)
+            _save(out, model, config, optimizer, schedule, step, tokenizer_path)
         if clock:
             clock.paused += time.monotonic() - paused
         out_of_time = _agree(rank, world, int(time.monotonic() > deadline))
@@ -112,7 +113,7 @@ def train(args: Namespace) -> dict:
             break
     bar.close()
     if rank == 0:
-        _save(out, model, config, optimizer, scheduler, schedule, step, tokenizer_path)
+        _save(out, model, config, optimizer, schedule, step, tokenizer_path)
     final = validation.run(model, precision) if validation else {}
     log.write({"step": step, "val": final, "final": True, "elapsed_s": time.monotonic() - started})
     if rank == 0 and final:
@@ -122,7 +123,7 @@ def train(args: Namespace) -> dict:
     return final
 
 
-def _train_step(model: DualEncoder, optimizer, batch: dict, n_images: int, args: Namespace, device, precision, world: int) -> float:
+def _train_step(model: DualEncoder, optimizer: Optimizer, batch: dict, n_images: int, args: Namespace, device, precision, world: int) -> float:
     """One optimisation step on this rank's rows; returns the global-batch loss."""
     images, texts = batch["images"].to(device, non_blocking=True), batch["texts"].to(device, non_blocking=True)
     n_pairs = (len(texts) - n_images) // 2
@@ -133,7 +134,7 @@ def _train_step(model: DualEncoder, optimizer, batch: dict, n_images: int, args:
     left = torch.cat([image_emb, pair_left]) if image_emb is not None else pair_left
     right = torch.cat([captions, pair_right])
     loss = contrastive_loss(args.loss, left, right, model.temperature, model.logit_bias)
-    optimizer.zero_grad(set_to_none=True)
+    optimizer.zero_grad()
     loss.backward()
     if world > 1:
         _average_gradients(model, world)
@@ -143,7 +144,7 @@ def _train_step(model: DualEncoder, optimizer, batch: dict, n_images: int, args:
 
 
 class WarmupCosine:
-    """Linear warm-up then cosine decay to zero over `total` steps (a LambdaLR multiplier).
+    """Linear warm-up then cosine decay to zero over `total` steps (a learning-rate multiplier).
 
     With only a time budget, `total` is None during the first steps (all inside the warm-up) and
     is then set from the measured speed; it is saved with the run so a resume keeps the curve.
@@ -237,14 +238,6 @@ def cpu_has_native_bf16() -> bool:
     except OSError:
         return False
     return "avx512_bf16" in flags or "amx_bf16" in flags
-
-
-def _param_groups(model: DualEncoder, weight_decay: float) -> list[dict]:
-    """Weight decay on matrices only: not on biases, norms, position embeddings, probe or temperature."""
-    decay, no_decay = [], []
-    for name, param in model.named_parameters():
-        (decay if param.ndim >= 2 and "pos" not in name and "probe" not in name else no_decay).append(param)
-    return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
 
 
 def _average_gradients(model: DualEncoder, world: int) -> None:
@@ -352,22 +345,21 @@ def _resume_source(args: Namespace, out: Path) -> Path | None:
     return directory
 
 
-def _restore(directory: Path, model: DualEncoder, optimizer, scheduler, schedule: WarmupCosine) -> int:
+def _restore(directory: Path, model: DualEncoder, optimizer: Optimizer, schedule: WarmupCosine) -> int:
     saved_model, _ = load_model(directory)
     model.load_state_dict(saved_model.state_dict())
     state = load_train_state(directory)
     if state is None:
         raise EngineError(f"{directory} has weights but no train_state.pt: it cannot be resumed")
     optimizer.load_state_dict(state["optimizer"])
-    scheduler.load_state_dict(state["scheduler"])
     schedule.total, schedule.val_seconds = state["total_steps"], state["val_seconds"]
     torch.set_rng_state(state["torch_rng"])
     np.random.set_state(state["numpy_rng"])
     return state["step"]
 
 
-def _save(out: Path, model, config: dict, optimizer, scheduler, schedule: WarmupCosine, step: int, tokenizer: Path | None) -> None:
-    state = {"step": step, "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+def _save(out: Path, model, config: dict, optimizer: Optimizer, schedule: WarmupCosine, step: int, tokenizer: Path | None) -> None:
+    state = {"step": step, "optimizer": optimizer.state_dict(),
              "total_steps": schedule.total, "val_seconds": schedule.val_seconds,
              "torch_rng": torch.get_rng_state(), "numpy_rng": np.random.get_state()}
     save_checkpoint(out / "checkpoint", model, {**config, "step": step}, state, tokenizer)

@@ -1,0 +1,108 @@
+"""The optimizer: AdamW, or Muon for the transformer's weight matrices with AdamW for the rest.
+
+Muon (Jordan et al. 2024) replaces each matrix's momentum by its nearest
+semi-orthogonal matrix (five Newton-Schulz iterations), so every direction of the update moves at
+the same rate. It is meant for the hidden matrices only; embeddings, biases, norms, the
+temperature and the output projection stay with AdamW, as in its authors' recipe. With
+`adjust_lr_fn="match_rms_adamw"` (Liu et al. 2025) its updates have AdamW's size, so one `--lr`
+and one `--weight-decay` serve both. The learning-rate schedule is a multiplier set on every group
+each step (`set_lr_scale`), so both optimizers follow the same curve.
+
+`torch.optim.Muon` runs its Newton-Schulz iterations in bf16, which CPUs without native bf16
+emulate: 950 ms a step for the cpu-tiny trunk on this machine against 46 ms in fp32. `Muon` below
+is the same update in the gradient's own dtype.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+
+OPTIMIZERS = ("adamw", "muon")
+BETAS, EPS = (0.9, 0.98), 1e-6
+
+
+class Optimizer:
+    """One or two torch optimizers stepped, scheduled and saved as one."""
+
+    def __init__(self, model: torch.nn.Module, name: str, lr: float, weight_decay: float) -> None:
+        if name not in OPTIMIZERS:
+            raise ValueError(f"unknown optimizer {name!r}; choose from {', '.join(OPTIMIZERS)}")
+        matrices, decay, no_decay = [], [], []
+        for param_name, param in model.named_parameters():
+            if name == "muon" and param.ndim == 2 and ".blocks." in param_name:  # both trunks of 2T-CLIP
+                matrices.append(param)
+            elif param.ndim >= 2 and "pos" not in param_name and "probe" not in param_name:
+                decay.append(param)  # weight decay on matrices only: not on biases, norms, positions, probe, temperature
+            else:
+                no_decay.append(param)
+        groups = [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+        self.parts: list[torch.optim.Optimizer] = [torch.optim.AdamW(groups, lr=lr, betas=BETAS, eps=EPS)]
+        if matrices:
+            self.parts.append(Muon(matrices, lr=lr, weight_decay=weight_decay))
+        self.base_lr = lr
+
+    def set_lr_scale(self, scale: float) -> None:
+        for group in self.param_groups:
+            group["lr"] = self.base_lr * scale
+
+    @property
+    def param_groups(self) -> list[dict]:
+        return [group for part in self.parts for group in part.param_groups]
+
+    @property
+    def lr(self) -> float:
+        return self.param_groups[0]["lr"]
+
+    def zero_grad(self) -> None:
+        for part in self.parts:
+            part.zero_grad(set_to_none=True)
+
+    def step(self) -> None:
+        for part in self.parts:
+            part.step()
+
+    def state_dict(self) -> list[dict]:
+        return [part.state_dict() for part in self.parts]
+
+    def load_state_dict(self, states: list[dict]) -> None:
+        if len(states) != len(self.parts):
+            raise ValueError(f"the saved optimizer has {len(states)} parts, this one {len(self.parts)}")
+        for part, state in zip(self.parts, states):
+            part.load_state_dict(state)
+
+
+class Muon(torch.optim.Optimizer):
+    """Nesterov momentum, orthogonalised by Newton-Schulz, scaled to AdamW's update size, decoupled decay."""
+
+    def __init__(self, params, lr: float, weight_decay: float, momentum: float = 0.95, ns_steps: int = 5) -> None:
+        super().__init__(params, {"lr": lr, "weight_decay": weight_decay, "momentum": momentum, "ns_steps": ns_steps})
+
+    @torch.no_grad()
+    def step(self) -> None:
+        for group in self.param_groups:
+            for param in group["params"]:
+                if param.grad is None:
+                    continue
+                state = self.state[param]
+                if "momentum" not in state:
+                    state["momentum"] = torch.zeros_like(param)
+                buffer = state["momentum"].lerp_(param.grad, 1 - group["momentum"])
+                update = orthogonalise(param.grad.lerp(buffer, group["momentum"]), group["ns_steps"])
+                param.mul_(1 - group["lr"] * group["weight_decay"])
+                param.add_(update, alpha=-group["lr"] * 0.2 * math.sqrt(max(param.shape)))
+
+
+def orthogonalise(matrix: torch.Tensor, steps: int) -> torch.Tensor:
+    """Approximately U V^T of matrix = U S V^T: the quintic Newton-Schulz iteration of Muon's authors.
+
+    Its coefficients push singular values to about 0.7-1.2 in five steps rather than exactly 1,
+    which trains as well (Jordan et al. 2024).
+    """
+    a, b, c = 3.4445, -4.7750, 2.0315
+    wide = matrix.T if matrix.size(0) > matrix.size(1) else matrix
+    x = wide / wide.norm().clamp(min=1e-7)
+    for _ in range(steps):
+        gram = x @ x.T
+        x = a * x + (b * gram + c * gram @ gram) @ x
+    return x.T if matrix.size(0) > matrix.size(1) else x
