@@ -68,7 +68,9 @@ class Optimizer:
     def state_dict(self) -> list[dict]:
         return [part.state_dict() for part in self.parts]
 
-    def load_state_dict(self, states: list[dict]) -> None:
+    def load_state_dict(self, states: list[dict] | dict) -> None:
+        if isinstance(states, dict):  # checkpoints from before Muon saved AdamW's state alone
+            states = [states]
         if len(states) != len(self.parts):
             raise ValueError(f"the saved optimizer has {len(states)} parts, this one {len(self.parts)}")
         for part, state in zip(self.parts, states):
