@@ -67,7 +67,7 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     opt.add_argument("--warmup", type=int, default=50, help="linear warm-up steps (default: 50)")
     opt.add_argument("--weight-decay", type=float, default=0.1)
     opt.add_argument("--optimizer", default="adamw", choices=OPTIMIZERS, help="adamw (default), or muon: Muon for the "
-                     "transformer's weight matrices and AdamW for the rest, at the same --lr (engine/train/optim.py)")
+                     "weights of every linear layer and AdamW for the rest, at the same --lr (engine/train/optim.py)")
     opt.add_argument("--clip", type=float, default=1.0, help="gradient-norm clipping (default: 1.0)")
     opt.add_argument("--loss", default="sigmoid", choices=LOSSES, help="sigmoid (SigLIP, default) or softmax (CLIP). With "
                      "softmax, small-batch runs collapse to one point for every embedding (docs/training-notes.md)")

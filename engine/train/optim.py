@@ -1,18 +1,18 @@
 """The optimizer: AdamW, or Muon for the weights of the linear layers with AdamW for the rest.
 
-Muon (Jordan et al. 2024) replaces each matrix's momentum by its nearest
-semi-orthogonal matrix (five Newton-Schulz iterations), so every direction of the update moves at
-the same rate. Here it takes the weights of every linear layer (the patch embedding and
-the output projection too: on the demo's scenes that scored R@1 0.84-0.90 where the blocks alone
-scored 0.79-0.84, docs/training-notes.md); token tables, position embeddings, biases, norms, the
+Muon (Jordan et al. 2024) replaces each matrix's momentum by its nearest semi-orthogonal matrix
+(five Newton-Schulz iterations), so every direction of the update moves at the same rate. Here it
+takes the weights of every linear layer (the patch embedding and the output projection too: on
+the demo's scenes that scored R@1 0.84-0.90 where the blocks alone scored 0.79-0.84,
+docs/training-notes.md); token tables, position embeddings, biases, norms, the
 pooling probe and the temperature stay with AdamW. Each update is scaled by
 0.2 sqrt(max(rows, cols)), which gives it AdamW's size (Liu et al. 2025), so one `--lr` and one
 `--weight-decay` serve both. The learning-rate schedule is a multiplier set on every group
 each step (`set_lr_scale`), so both optimizers follow the same curve.
 
 `torch.optim.Muon` runs its Newton-Schulz iterations in bf16, which CPUs without native bf16
-emulate: 950 ms a step for the cpu-tiny trunk's 16 matrices on this machine, 36-46 ms in fp32. `Muon` below
-is the same update in the gradient's own dtype.
+emulate: 950 ms a step for the cpu-tiny trunk's 16 matrices on this machine, 36-46 ms in
+fp32. `Muon` below is the same update in the gradient's own dtype.
 """
 from __future__ import annotations
 
@@ -105,9 +105,10 @@ def orthogonalise(matrix: torch.Tensor, steps: int) -> torch.Tensor:
     which trains as well (Jordan et al. 2024).
     """
     a, b, c = 3.4445, -4.7750, 2.0315
-    wide = matrix.T if matrix.size(0) > matrix.size(1) else matrix
-    x = wide / wide.norm().clamp(min=1e-7)
+    tall = matrix.size(0) > matrix.size(1)  # iterate on the wide side, where the Gram matrix is smaller
+    x = matrix.T if tall else matrix
+    x = x / x.norm().clamp(min=1e-7)
     for _ in range(steps):
         gram = x @ x.T
         x = a * x + (b * gram + c * gram @ gram) @ x
-    return x.T if matrix.size(0) > matrix.size(1) else x
+    return x.T if tall else x
