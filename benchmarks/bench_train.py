@@ -48,10 +48,10 @@ def raw_pairs_per_s(preset_name: str, batch: int, steps: int, warmup: int, extra
     model = DualEncoder(preset, drop_blank=args.drop_blank)
     optimizer = Optimizer(model, args.optimizer, args.lr, args.weight_decay)
     n_pairs = round(batch * args.pair_share)
-    n_images = batch - n_pairs
+    n_images = (batch - n_pairs) // args.captions_per_photo
     size = preset.image_size
     batch_tensors = {"images": torch.randint(0, 256, (n_images, 3, size, size), dtype=torch.uint8),
-                     "texts": torch.randint(0, 256, (n_images + 2 * n_pairs, size, size), dtype=torch.uint8)}
+                     "texts": torch.randint(0, 256, (batch + n_pairs, size, size), dtype=torch.uint8)}
     precision = autocast_dtype(args.precision, torch.device("cpu"))
     for _ in range(warmup):
         _train_step(model, optimizer, batch_tensors, n_images, args, torch.device("cpu"), precision, 1)

@@ -94,12 +94,13 @@ def test_resume_refuses_changed_settings_and_fresh_runs_refuse_to_overwrite(tiny
     assert "--text-grid" in capsys.readouterr().err
 
 
-def test_two_torchrun_processes_compute_the_single_process_global_loss(tiny_data, tmp_path):
+@pytest.mark.parametrize("extra", [(), ("--captions-per-photo", "2", "--batch-size", "16")], ids=["one-caption", "two-captions"])
+def test_two_torchrun_processes_compute_the_single_process_global_loss(tiny_data, tmp_path, extra):
     single, double = tmp_path / "single", tmp_path / "double"
-    assert main(["train", *_args(tiny_data, single, 3)]) == 0
+    assert main(["train", *_args(tiny_data, single, 3, *extra)]) == 0
     torchrun = Path(sys.executable).with_name("torchrun")
     result = subprocess.run([str(torchrun), "--nproc_per_node", "2", "--master_port", "29517", "-m", "engine.train",
-                             *_args(tiny_data, double, 3)], capture_output=True, text=True, timeout=240)
+                             *_args(tiny_data, double, 3, *extra)], capture_output=True, text=True, timeout=240)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "Warning" not in result.stderr, result.stderr[-2000:]  # e.g. a deprecated collective
     one, two = _losses(single), _losses(double)

@@ -3,9 +3,11 @@
 Because the batch of step s never depends on what ran before, `--resume` continues mid-epoch
 with exactly the batches an uninterrupted run would have seen, whatever the worker count.
 
-A batch has `batch_size` rows: photo/caption rows first, then (a `pair_share` of the batch)
-text/text rows. The loss pairs `left[i]` with `right[i]`: left = photos then the first text of
-each pair; right = the captions then the second text of each pair.
+A batch has `batch_size` text rows on the right: captions first, then (a `pair_share` of the
+batch) the second text of each pair. With `captions_per_photo` K, each photo brings K different
+captions, so a batch holds K times fewer photos: reading practice is cheap (a caption is ~20 ink
+patches, a photo 49), and each photo's K captions are all its positives in the loss. Left = the
+photos then the first text of each pair.
 """
 from __future__ import annotations
 
@@ -38,7 +40,7 @@ def merge_pools(pools: list) -> tuple[ImageCaptions, TextPairs]:
 
 @dataclass(frozen=True)
 class Plan:
-    """Global indices of one step: photos, the caption drawn for each, text pairs."""
+    """Global indices of one step: photos, the captions drawn for each (photo-major), text pairs."""
 
     images: np.ndarray
     captions: np.ndarray
@@ -46,15 +48,20 @@ class Plan:
 
 
 class Sampler:
-    """Epoch-wise shuffles of the photos and of the pairs; a caption per photo drawn by language weight."""
+    """Epoch-wise shuffles of the photos and of the pairs; captions per photo drawn by language weight."""
 
     def __init__(self, images: ImageCaptions, pairs: TextPairs, batch_size: int, pair_share: float,
-                 lang_weights: dict[str, float] | None, seed: int, world: int = 1, usable: np.ndarray | None = None) -> None:
+                 lang_weights: dict[str, float] | None, seed: int, world: int = 1, usable: np.ndarray | None = None,
+                 captions_per_photo: int = 1) -> None:
         if batch_size % world:
             raise EngineError(f"--batch-size {batch_size} must be a multiple of the number of processes ({world})")
-        self.seed = seed
-        n_pairs = int(round(batch_size * pair_share / world)) * world if pairs.left else 0
-        self.n_pairs, self.n_images = n_pairs, batch_size - n_pairs
+        self.seed, self.captions_per_photo = seed, captions_per_photo
+        unit = captions_per_photo * world  # caption rows come in whole photos on every rank
+        n_captions = int(round(batch_size * (1 - pair_share) / unit)) * unit if pairs.left else batch_size
+        if n_captions % unit:
+            raise EngineError(f"--batch-size {batch_size} must be a multiple of --captions-per-photo ({captions_per_photo}) "
+                              f"x processes ({world}) when there are no text pairs")
+        self.n_pairs, self.n_images = batch_size - n_captions, n_captions // captions_per_photo
         self._caption_tables(images, lang_weights, usable)
         if self.n_images and not len(self.image_ids):
             raise EngineError("no photo has a caption in the chosen languages (--caption-langs)")
@@ -64,7 +71,7 @@ class Sampler:
         self._perm_cache: dict[tuple[str, int], np.ndarray] = {}
 
     def _caption_tables(self, images: ImageCaptions, weights: dict[str, float] | None, usable: np.ndarray | None) -> None:
-        """Per photo: its captions and their cumulative draw probabilities (language weight / captions in it)."""
+        """Per photo: its captions and their draw weights (language weight / captions in that language)."""
         image = np.asarray(images.caption_image, dtype=np.int64)
         lang = np.asarray(images.caption_lang, dtype=object)
         weight = np.array([1.0 if weights is None else weights.get(code, 0.0) for code in lang]) if len(lang) else np.zeros(0)
@@ -80,7 +87,7 @@ class Sampler:
         self.caption_ids = caption_ids
         self.image_ids, starts = np.unique(image[caption_ids], return_index=True)
         self.starts = np.append(starts, len(caption_ids))
-        self.cumulative = np.cumsum(share) if len(share) else share
+        self.share = share
 
     def _permutation(self, stream: str, epoch: int, n: int) -> np.ndarray:
         key = (stream, epoch)
@@ -96,14 +103,17 @@ class Sampler:
     def plan(self, step: int) -> Plan:
         rows = self._draw("images", step, self.n_images, len(self.image_ids)) if self.n_images else np.zeros(0, dtype=np.int64)
         rng = np.random.default_rng([self.seed, hash_stream("captions"), step])
-        captions = np.empty(len(rows), dtype=np.int64)
-        for i, row in enumerate(rows):
-            lo, hi = self.starts[row], self.starts[row + 1]
-            base = self.cumulative[lo - 1] if lo else 0.0
-            target = base + rng.random() * (self.cumulative[hi - 1] - base)
-            captions[i] = self.caption_ids[min(lo + int(np.searchsorted(self.cumulative[lo:hi], target, side="right")), hi - 1)]
+        captions = np.concatenate([self._captions_of(row, rng) for row in rows]) if len(rows) else np.zeros(0, dtype=np.int64)
         pairs = self._draw("pairs", step, self.n_pairs, self.n_pair_pool) if self.n_pairs else np.zeros(0, dtype=np.int64)
         return Plan(self.image_ids[rows], captions, pairs)
+
+    def _captions_of(self, row: int, rng: np.random.Generator) -> np.ndarray:
+        """`captions_per_photo` captions of one photo, by weight, all different while the photo has enough."""
+        lo, hi = self.starts[row], self.starts[row + 1]
+        weights = self.share[lo:hi]
+        k = self.captions_per_photo
+        chosen = rng.choice(hi - lo, size=k, replace=k > hi - lo, p=weights / weights.sum())
+        return self.caption_ids[lo + chosen]
 
 
 def hash_stream(name: str) -> int:

@@ -51,6 +51,9 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     data = parser.add_argument_group("data")
     data.add_argument("--data", action="append", required=True, metavar="SPEC", help="a training source (repeatable; see below)")
     data.add_argument("--pair-share", type=float, default=0.25, help="share of each batch drawn from text pairs (paper: 0.25-0.5)")
+    data.add_argument("--captions-per-photo", type=int, default=1, metavar="K",
+                      help="draw K different captions of each photo into a batch, all positives of it in the loss: "
+                           "K times fewer photos per batch, more captions read per second (default: 1)")
     data.add_argument("--caption-langs", metavar="LANG=W,...", help="caption languages and weights, e.g. en=2,de=1,zh=1 "
                       "(unlisted languages are not drawn; default: all languages, equal weight)")
     data.add_argument("--val", metavar="SPEC", help="held-out photo/caption source for R@1/5/10, e.g. flickr8k:split=val")
@@ -85,7 +88,7 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
 def check_train_arguments(args: argparse.Namespace) -> None:
     if not args.steps and not args.time_budget:
         raise EngineError("give --steps N, --time-budget MINUTES, or both")
-    for name in ("steps", "batch_size", "val_every", "checkpoint_every", "log_every"):
+    for name in ("steps", "batch_size", "captions_per_photo", "val_every", "checkpoint_every", "log_every"):
         value = getattr(args, name)
         if value is not None and value < 1:
             raise EngineError(f"--{name.replace('_', '-')} must be at least 1")

@@ -32,7 +32,7 @@ from engine.train.optim import Optimizer
 from engine.train.validate import Validation
 
 # Settings a resumed run must share with the run it continues (the batches depend on them).
-RESUME_KEYS = ("preset", "kind", "data", "batch_size", "pair_share", "caption_langs", "seed", "drop_blank", "drop_flat", "pool", "text_grid",
+RESUME_KEYS = ("preset", "kind", "data", "batch_size", "pair_share", "captions_per_photo", "caption_langs", "seed", "drop_blank", "drop_flat", "pool", "text_grid",
                "loss", "optimizer")
 WARM_UP_STEPS = 2        # steps not timed: the first ones also start the data workers
 CALIBRATION_STEPS = 8    # steps timed before the first estimate of how many steps fit the time budget
@@ -55,7 +55,8 @@ def train(args: Namespace) -> dict:
 
     images, pairs = merge_pools([load_source(spec) for spec in args.data])
     pixels, usable = _shared_image_cache(images.images, preset.image_size, args.cache_dir, rank)
-    sampler = Sampler(images, pairs, args.batch_size, args.pair_share, _weights(args.caption_langs), args.seed, world, usable)
+    sampler = Sampler(images, pairs, args.batch_size, args.pair_share, _weights(args.caption_langs), args.seed, world, usable,
+                      args.captions_per_photo)
 
     torch.manual_seed(args.seed)
     model = DualEncoder(preset, args.kind, tokenizer.vocab_size if tokenizer else None, args.drop_blank, args.drop_flat).to(device)
@@ -126,14 +127,16 @@ def train(args: Namespace) -> dict:
 def _train_step(model: DualEncoder, optimizer: Optimizer, batch: dict, n_images: int, args: Namespace, device, precision, world: int) -> float:
     """One optimisation step on this rank's rows; returns the global-batch loss."""
     images, texts = batch["images"].to(device, non_blocking=True), batch["texts"].to(device, non_blocking=True)
-    n_pairs = (len(texts) - n_images) // 2
+    n_captions = n_images * args.captions_per_photo
+    n_pairs = (len(texts) - n_captions) // 2
     with torch.autocast(device.type, dtype=precision, enabled=precision is not None):
         image_emb = model.encode_images(images) if n_images else None
         text_emb = model.encode_texts(texts)
-    captions, pair_left, pair_right = text_emb.split([n_images, n_pairs, n_pairs])
+    captions, pair_left, pair_right = text_emb.split([n_captions, n_pairs, n_pairs])
     left = torch.cat([image_emb, pair_left]) if image_emb is not None else pair_left
     right = torch.cat([captions, pair_right])
-    loss = contrastive_loss(args.loss, left, right, model.temperature, model.logit_bias)
+    owner = torch.cat([torch.arange(n_images).repeat_interleave(args.captions_per_photo), n_images + torch.arange(n_pairs)]).to(device)
+    loss = contrastive_loss(args.loss, left, right, model.temperature, model.logit_bias, owner)
     optimizer.zero_grad()
     loss.backward()
     if world > 1:

@@ -1,7 +1,8 @@
 """Every training loss in one place: the softmax contrastive loss (CLIP) and the sigmoid loss (SigLIP).
 
 Row i of `left` and row i of `right` are a positive pair (photo/caption, or two translations);
-every other row is a negative. Losses run in fp32. Under torchrun, `gather_global` collects the
+every other row is a negative. With several captions per photo, `owner[j]` names the `left` row
+that `right` row j belongs to: a photo is then positive with each of its captions. Losses run in fp32. Under torchrun, `gather_global` collects the
 features of all ranks *with* gradients, so each rank computes the loss over the global batch;
 the trainer then averages gradients across ranks (each rank's gradient is world_size times the
 global one's share, which the average cancels).
@@ -24,25 +25,39 @@ def gather_global(features: torch.Tensor) -> torch.Tensor:
     return all_gather_single_autograd(features.contiguous(), gather_dim=0, group=dist.group.WORLD)
 
 
-def softmax_loss(left: torch.Tensor, right: torch.Tensor, temperature: torch.Tensor) -> torch.Tensor:
-    """Symmetric InfoNCE: mean of left->right and right->left cross-entropy, targets on the diagonal."""
+def global_owner(owner: torch.Tensor, left_rows: int) -> torch.Tensor:
+    """Every rank's `owner` indices in the global batch (each rank holds `left_rows` left rows)."""
+    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
+        return owner
+    return torch.cat([owner + rank * left_rows for rank in range(dist.get_world_size())])
+
+
+def softmax_loss(left: torch.Tensor, right: torch.Tensor, temperature: torch.Tensor, owner: torch.Tensor) -> torch.Tensor:
+    """Symmetric InfoNCE: left->right cross-entropy against its positives (shared equally), right->left against its owner."""
     logits = temperature.float() * left.float() @ right.float().T
-    targets = torch.arange(len(logits), device=logits.device)
-    return (F.cross_entropy(logits, targets) + F.cross_entropy(logits.T, targets)) / 2
+    positives = (owner[None, :] == torch.arange(len(left), device=logits.device)[:, None]).float()
+    return (F.cross_entropy(logits, positives / positives.sum(dim=1, keepdim=True)) + F.cross_entropy(logits.T, owner)) / 2
 
 
-def sigmoid_loss(left: torch.Tensor, right: torch.Tensor, temperature: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
-    """SigLIP: each (i, j) pair is a binary positive/negative decision; summed per row, averaged over rows."""
+def sigmoid_loss(left: torch.Tensor, right: torch.Tensor, temperature: torch.Tensor, bias: torch.Tensor, owner: torch.Tensor) -> torch.Tensor:
+    """SigLIP: each (i, j) pair is a binary positive/negative decision; summed per left row, averaged over left rows."""
     logits = temperature.float() * left.float() @ right.float().T + bias.float()
-    signs = 2 * torch.eye(len(logits), device=logits.device) - 1
+    signs = 2.0 * (owner[None, :] == torch.arange(len(left), device=logits.device)[:, None]).float() - 1
     return -F.logsigmoid(signs * logits).sum() / len(logits)
 
 
-def contrastive_loss(kind: str, left: torch.Tensor, right: torch.Tensor, temperature: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
-    """The global-batch loss of the named kind (this rank's rows are gathered with everyone's first)."""
+def contrastive_loss(kind: str, left: torch.Tensor, right: torch.Tensor, temperature: torch.Tensor, bias: torch.Tensor,
+                     owner: torch.Tensor | None = None) -> torch.Tensor:
+    """The global-batch loss of the named kind (this rank's rows are gathered with everyone's first).
+
+    `owner` (default: row j belongs to left row j) maps each right row to its left row on this rank.
+    """
+    if owner is None:
+        owner = torch.arange(len(right), device=right.device)
+    owner = global_owner(owner, len(left))
     left, right = gather_global(left), gather_global(right)
     if kind == "softmax":
-        return softmax_loss(left, right, temperature)
+        return softmax_loss(left, right, temperature, owner)
     if kind == "sigmoid":
-        return sigmoid_loss(left, right, temperature, bias)
+        return sigmoid_loss(left, right, temperature, bias, owner)
     raise ValueError(f"unknown loss {kind!r}; choose one of {LOSSES}")

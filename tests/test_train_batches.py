@@ -1,0 +1,41 @@
+"""Which photos, captions and pairs a step draws: language weights and several captions per photo."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine.errors import EngineError
+from engine.train.batches import Sampler
+from engine.train.data import ImageCaptions, TextPairs
+
+
+def _pool() -> ImageCaptions:
+    """Four photos, each with three English captions and one German one."""
+    pool = ImageCaptions(images=[f"photo{i}.jpg" for i in range(4)])
+    for image in range(4):
+        for index, lang in enumerate(("en", "en", "en", "de")):
+            pool.caption_image.append(image)
+            pool.caption_text.append(f"photo {image} caption {index} ({lang})")
+            pool.caption_lang.append(lang)
+    return pool
+
+
+def test_each_photo_brings_k_different_captions_of_its_own_in_the_chosen_language():
+    pool = _pool()
+    sampler = Sampler(pool, TextPairs(), batch_size=8, pair_share=0.0, lang_weights={"en": 1.0}, seed=0, captions_per_photo=2)
+    assert sampler.n_images == 4
+    for step in range(20):
+        plan = sampler.plan(step)
+        owners = np.asarray(pool.caption_image)[plan.captions].reshape(4, 2)
+        assert (owners == plan.images[:, None]).all()  # photo-major: photo i's captions are rows 2i, 2i+1
+        pairs_of_captions = plan.captions.reshape(4, 2)
+        assert (pairs_of_captions[:, 0] != pairs_of_captions[:, 1]).all()
+        assert all(pool.caption_lang[c] == "en" for c in plan.captions)
+
+
+def test_text_pairs_fill_what_whole_photos_leave_and_a_batch_without_pairs_must_split_evenly():
+    pairs = TextPairs(left=["ein Hund"] * 10, right=["a dog"] * 10, lang=["de"] * 10, right_lang=["en"] * 10)
+    sampler = Sampler(_pool(), pairs, batch_size=128, pair_share=0.1, lang_weights=None, seed=0, captions_per_photo=2)
+    assert (sampler.n_images, sampler.n_pairs) == (58, 12)  # 116 caption rows: the even count nearest 115.2
+    with pytest.raises(EngineError, match="multiple of --captions-per-photo"):
+        Sampler(_pool(), TextPairs(), batch_size=9, pair_share=0.0, lang_weights=None, seed=0, captions_per_photo=2)
