@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 
 from engine.model import DualEncoder, get_preset
-from engine.model.vit import GROUP_ROWS, attention
+from engine.model.vit import GROUP_ROWS, attention, random_patches
 
 TINY = get_preset("cpu-tiny")
 
@@ -147,3 +147,24 @@ def test_padding_in_a_batch_of_drawings_does_not_leak_into_smaller_ones():
     together = model.encode_images(pictures)
     alone = torch.cat([model.encode_images(picture[None]) for picture in pictures])
     torch.testing.assert_close(together, alone, rtol=1e-5, atol=1e-5)
+
+
+def test_photo_masking_keeps_a_random_share_of_real_tokens_and_never_padding():
+    torch.manual_seed(0)
+    tokens = torch.arange(16.0).view(2, 8, 1)
+    mask = torch.tensor([[True] * 3 + [False] * 5, [True] * 8])
+    kept, kept_mask = random_patches(tokens, mask, keep=0.5)
+    assert kept.shape == (2, 4, 1)
+    assert set(kept[0, :3, 0].tolist()) == {0.0, 1.0, 2.0} and kept_mask[0].tolist() == [True, True, True, False]
+    assert kept_mask[1].all() and len(set(kept[1, :, 0].tolist())) == 4 and kept[1].min() >= 8
+    draws = {tuple(random_patches(tokens, None, keep=0.5)[0][1, :, 0].tolist()) for _ in range(10)}
+    assert len(draws) > 1  # a new subset each call
+
+
+def test_masked_photos_are_encoded_from_fewer_patches_only_when_asked():
+    torch.manual_seed(0)
+    model = DualEncoder(get_preset("cpu-tiny", pool="gap"))
+    photos = torch.randint(0, 256, (2, 3, 64, 64), dtype=torch.uint8)
+    torch.testing.assert_close(model.encode_images(photos), model.encode_images(photos))
+    masked = model.encode_images(photos, mask_ratio=0.75)
+    assert masked.shape == (2, TINY.embed_dim) and not torch.allclose(masked, model.encode_images(photos))

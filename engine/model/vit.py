@@ -271,6 +271,19 @@ def informative_patches(raw: torch.Tensor, channels: int) -> torch.Tensor:
     return (per_channel.amax(dim=-1) != per_channel.amin(dim=-1)).any(dim=-1)
 
 
+def random_patches(tokens: torch.Tensor, mask: torch.Tensor | None, keep: float) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """A random `keep` share of each row's tokens (padding, where `mask` is False, goes first)."""
+    scores = torch.rand(tokens.shape[:2], device=tokens.device)
+    if mask is not None:
+        scores = scores.masked_fill(~mask, 2.0)
+    order = scores.argsort(dim=1)[:, : max(1, math.ceil(tokens.shape[1] * keep))]
+    tokens = torch.gather(tokens, 1, order[..., None].expand(-1, -1, tokens.shape[-1]))
+    if mask is not None:
+        mask = torch.gather(mask, 1, order)
+        mask[:, 0] = True  # every row keeps at least one real token (its first kept one is real)
+    return tokens, mask
+
+
 class TokenEmbed(nn.Module):
     """Token ids (B, L), 0 = padding -> token embeddings plus learned positions (tokenizer baselines)."""
 

@@ -54,6 +54,9 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     data.add_argument("--captions-per-photo", type=int, default=1, metavar="K",
                       help="draw K different captions of each photo into a batch, all positives of it in the loss: "
                            "K times fewer photos per batch, more captions read per second (default: 1)")
+    data.add_argument("--photo-mask", type=float, default=0.0, metavar="RATIO",
+                      help="leave this share of each training photo's patches out at random (FLIP): cheaper steps, "
+                           "so more of them in a time budget; validation and encoding see every patch (default: 0)")
     data.add_argument("--caption-langs", metavar="LANG=W,...", help="caption languages and weights, e.g. en=2,de=1,zh=1 "
                       "(unlisted languages are not drawn; default: all languages, equal weight)")
     data.add_argument("--val", metavar="SPEC", help="held-out photo/caption source for R@1/5/10, e.g. flickr8k:split=val")
@@ -92,6 +95,8 @@ def check_train_arguments(args: argparse.Namespace) -> None:
         value = getattr(args, name)
         if value is not None and value < 1:
             raise EngineError(f"--{name.replace('_', '-')} must be at least 1")
+    if not 0.0 <= args.photo_mask < 1.0:
+        raise EngineError("--photo-mask must be in [0, 1)")
     if not 0.0 <= args.pair_share < 1.0:
         raise EngineError("--pair-share must be in [0, 1)")
     if args.device == "cuda":

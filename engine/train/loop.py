@@ -130,7 +130,7 @@ def _train_step(model: DualEncoder, optimizer: Optimizer, batch: dict, n_images:
     n_captions = n_images * args.captions_per_photo
     n_pairs = (len(texts) - n_captions) // 2
     with torch.autocast(device.type, dtype=precision, enabled=precision is not None):
-        image_emb = model.encode_images(images) if n_images else None
+        image_emb = model.encode_images(images, args.photo_mask) if n_images else None
         text_emb = model.encode_texts(texts)
     captions, pair_left, pair_right = text_emb.split([n_captions, n_pairs, n_pairs])
     left = torch.cat([image_emb, pair_left]) if image_emb is not None else pair_left
