@@ -2,10 +2,11 @@
 
 Row i of `left` and row i of `right` are a positive pair (photo/caption, or two translations);
 every other row is a negative. With several captions per photo, `owner[j]` names the `left` row
-that `right` row j belongs to: a photo is then positive with each of its captions. Losses run in fp32. Under torchrun, `gather_global` collects the
-features of all ranks *with* gradients, so each rank computes the loss over the global batch;
-the trainer then averages gradients across ranks (each rank's gradient is world_size times the
-global one's share, which the average cancels).
+that `right` row j belongs to: a photo is then positive with each of its captions. Losses run in
+fp32. Under torchrun, `gather_global` collects the features of all ranks *with* gradients, so
+each rank computes the loss over the global batch; the trainer then averages gradients across
+ranks (each rank's gradient is world_size times the global one's share, which the average
+cancels).
 """
 from __future__ import annotations
 
