@@ -51,7 +51,7 @@ def raw_pairs_per_s(preset_name: str, batch: int, steps: int, warmup: int, extra
     n_images = (batch - n_pairs) // args.captions_per_photo
     size = preset.image_size
     batch_tensors = {"images": torch.randint(0, 256, (n_images, 3, size, size), dtype=torch.uint8),
-                     "texts": torch.randint(0, 256, (batch + n_pairs, size, size), dtype=torch.uint8)}
+                     "texts": torch.randint(0, 256, (batch + n_pairs, size, size), dtype=torch.uint8), "step": torch.tensor(0)}
     precision = autocast_dtype(args.precision, torch.device("cpu"))
     for _ in range(warmup):
         _train_step(model, optimizer, batch_tensors, n_images, args, torch.device("cpu"), precision, 1)

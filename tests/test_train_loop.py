@@ -63,12 +63,14 @@ def test_training_lowers_the_loss_and_validates(tiny_data, tmp_path):
     assert (out / "checkpoint" / "model.safetensors").exists() and (out / "checkpoint" / "train_state.pt").exists()
 
 
-@pytest.mark.parametrize("optimizer", ["adamw", "muon"])
-def test_resume_after_kill_9_follows_the_uninterrupted_loss_curve(tiny_data, tmp_path, optimizer):
+@pytest.mark.parametrize("flags", [("--optimizer", "adamw"), ("--optimizer", "muon"),
+                                   ("--optimizer", "muon", "--photo-mask", "0.5", "--captions-per-photo", "2")],
+                         ids=["adamw", "muon", "muon-masked-two-captions"])
+def test_resume_after_kill_9_follows_the_uninterrupted_loss_curve(tiny_data, tmp_path, flags):
     steps = 24
-    assert main(["train", *_args(tiny_data, tmp_path / "whole", steps, "--checkpoint-every", "100", "--optimizer", optimizer)]) == 0
+    assert main(["train", *_args(tiny_data, tmp_path / "whole", steps, "--checkpoint-every", "100", *flags)]) == 0
     killed = tmp_path / "killed"
-    process = subprocess.Popen([sys.executable, "-m", "engine.train", *_args(tiny_data, killed, steps, "--checkpoint-every", "3", "--optimizer", optimizer)],
+    process = subprocess.Popen([sys.executable, "-m", "engine.train", *_args(tiny_data, killed, steps, "--checkpoint-every", "3", *flags)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     while process.poll() is None and not ((killed / "metrics.jsonl").exists() and max(_losses(killed), default=0) >= 7):
         time.sleep(0.02)
@@ -76,7 +78,7 @@ def test_resume_after_kill_9_follows_the_uninterrupted_loss_curve(tiny_data, tmp
     process.wait()
     saved_step = json.loads((killed / "checkpoint" / "config.json").read_text())["step"]
     assert 3 <= saved_step < steps
-    assert main(["train", *_args(tiny_data, killed, steps, "--checkpoint-every", "3", "--optimizer", optimizer, "--resume")]) == 0
+    assert main(["train", *_args(tiny_data, killed, steps, "--checkpoint-every", "3", *flags, "--resume")]) == 0
     whole, resumed = _losses(tmp_path / "whole"), _losses(killed)
     assert sorted(resumed) == sorted(whole) == list(range(1, steps + 1))
     for step in whole:

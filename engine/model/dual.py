@@ -45,15 +45,16 @@ class DualEncoder(nn.Module):
     def temperature(self) -> torch.Tensor:
         return self.log_temperature.exp().clamp(max=MAX_TEMPERATURE)
 
-    def encode_images(self, pixels: torch.Tensor, mask_ratio: float = 0.0) -> torch.Tensor:
+    def encode_images(self, pixels: torch.Tensor, mask_ratio: float = 0.0, generator: torch.Generator | None = None) -> torch.Tensor:
         """uint8 (B, 3, H, W) photos -> (B, embed_dim) unit vectors.
 
-        `mask_ratio` > 0 (training only) leaves that share of each photo's patches out at random,
-        as FLIP does (Li et al., "Scaling Language-Image Pre-training via Masking", CVPR 2023).
+        `mask_ratio` > 0 (training only) leaves that share of each photo's patches out at random
+        (drawn from `generator`), as FLIP does (Li et al., "Scaling Language-Image Pre-training via
+        Masking", CVPR 2023).
         """
         tokens, mask = self.patches(pixels, drop=self.drop_flat)
         if mask_ratio:
-            tokens, mask = random_patches(tokens, mask, 1.0 - mask_ratio)
+            tokens, mask = random_patches(tokens, mask, 1.0 - mask_ratio, generator)
         return F.normalize(self.trunk(tokens, mask).float(), dim=-1)
 
     def encode_texts(self, texts: torch.Tensor) -> torch.Tensor:

@@ -271,9 +271,10 @@ def informative_patches(raw: torch.Tensor, channels: int) -> torch.Tensor:
     return (per_channel.amax(dim=-1) != per_channel.amin(dim=-1)).any(dim=-1)
 
 
-def random_patches(tokens: torch.Tensor, mask: torch.Tensor | None, keep: float) -> tuple[torch.Tensor, torch.Tensor | None]:
+def random_patches(tokens: torch.Tensor, mask: torch.Tensor | None, keep: float,
+                   generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
     """A random `keep` share of each row's tokens (padding, where `mask` is False, goes first)."""
-    scores = torch.rand(tokens.shape[:2], device=tokens.device)
+    scores = torch.rand(tokens.shape[:2], device=tokens.device, generator=generator)
     if mask is not None:
         scores = scores.masked_fill(~mask, 2.0)
     order = scores.argsort(dim=1)[:, : max(1, math.ceil(tokens.shape[1] * keep))]
