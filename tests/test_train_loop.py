@@ -64,8 +64,8 @@ def test_training_lowers_the_loss_and_validates(tiny_data, tmp_path):
 
 
 @pytest.mark.parametrize("flags", [("--optimizer", "adamw"), ("--optimizer", "muon"),
-                                   ("--optimizer", "muon", "--photo-mask", "0.5", "--captions-per-photo", "2")],
-                         ids=["adamw", "muon", "muon-masked-two-captions"])
+                                   ("--optimizer", "muon", "--photo-mask", "0.5", "--photo-flip", "--captions-per-photo", "2")],
+                         ids=["adamw", "muon", "muon-masked-flipped-two-captions"])
 def test_resume_after_kill_9_follows_the_uninterrupted_loss_curve(tiny_data, tmp_path, flags):
     steps = 24
     assert main(["train", *_args(tiny_data, tmp_path / "whole", steps, "--checkpoint-every", "100", *flags)]) == 0

@@ -57,6 +57,8 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     data.add_argument("--photo-mask", type=float, default=0.0, metavar="RATIO",
                       help="leave this share of each training photo's patches out at random (FLIP): cheaper steps, "
                            "so more of them in a time budget; validation and encoding see every patch (default: 0)")
+    data.add_argument("--photo-flip", action="store_true",
+                      help="mirror a random half of the training photos left-right at each step (default: off)")
     data.add_argument("--caption-langs", metavar="LANG=W,...", help="caption languages and weights, e.g. en=2,de=1,zh=1 "
                       "(unlisted languages are not drawn; default: all languages, equal weight)")
     data.add_argument("--val", metavar="SPEC", help="held-out photo/caption source for R@1/5/10, e.g. flickr8k:split=val")

@@ -129,9 +129,12 @@ def _train_step(model: DualEncoder, optimizer: Optimizer, batch: dict, n_images:
     images, texts = batch["images"].to(device, non_blocking=True), batch["texts"].to(device, non_blocking=True)
     n_captions = n_images * args.captions_per_photo
     n_pairs = (len(texts) - n_captions) // 2
-    masks = _step_generator(args.seed, int(batch["step"]), device) if args.photo_mask else None
+    rng = _step_generator(args.seed, int(batch["step"]), device)
+    if args.photo_flip:  # mirror half of the photos: more distinct views in a many-epoch run
+        flip = torch.rand(len(images), generator=rng, device=device) < 0.5
+        images = torch.where(flip[:, None, None, None], images.flip(-1), images)
     with torch.autocast(device.type, dtype=precision, enabled=precision is not None):
-        image_emb = model.encode_images(images, args.photo_mask, masks) if n_images else None
+        image_emb = model.encode_images(images, args.photo_mask, rng) if n_images else None
         text_emb = model.encode_texts(texts)
     captions, pair_left, pair_right = text_emb.split([n_captions, n_pairs, n_pairs])
     left = torch.cat([image_emb, pair_left]) if image_emb is not None else pair_left
@@ -148,7 +151,7 @@ def _train_step(model: DualEncoder, optimizer: Optimizer, batch: dict, n_images:
 
 
 def _step_generator(seed: int, step: int, device: torch.device) -> torch.Generator:
-    """Randomness of one step (the photo masks) as a pure function of (seed, step), like its batch:
+    """Randomness of one step (photo flips and masks) as a pure function of (seed, step), like its batch:
     a resumed run draws what the uninterrupted run drew, whatever else used the global RNG."""
     return torch.Generator(device=device).manual_seed(seed * 1_000_003 + step)
 
