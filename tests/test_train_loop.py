@@ -11,9 +11,11 @@ import time
 from pathlib import Path
 
 import pytest
+import torch
 from PIL import Image, ImageDraw
 
 from engine.cli import main
+from engine.train.loop import mirror_half, step_generator
 
 COLOURS = {"red": (220, 30, 30), "green": (30, 180, 60), "blue": (30, 60, 220), "yellow": (230, 210, 40)}
 SHAPES = ("circle", "square", "bar")
@@ -153,3 +155,13 @@ def test_a_text_grid_run_is_read_back_with_its_layout(tiny_data, tmp_path):
         expected = {grid: encoder.model.encode_texts(torch.from_numpy(page[None])).numpy()[0] for grid, page in pages.items()}
     got = encoder.encode_texts([text])[0]
     assert np.allclose(got, expected[8], atol=1e-5) and not np.allclose(got, expected[0], atol=1e-3)
+
+
+def test_photo_flip_mirrors_about_half_of_the_photos_the_same_way_for_the_same_step():
+    photos = torch.randint(0, 256, (200, 3, 8, 8), dtype=torch.uint8)
+    cpu = torch.device("cpu")
+    once, again = mirror_half(photos, step_generator(0, 5, cpu)), mirror_half(photos, step_generator(0, 5, cpu))
+    assert torch.equal(once, again)
+    mirrored = (once == photos.flip(-1)).flatten(1).all(dim=1)
+    assert ((once == photos).flatten(1).all(dim=1) | mirrored).all()  # each photo is itself or its mirror
+    assert 70 < int(mirrored.sum()) < 130

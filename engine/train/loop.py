@@ -129,10 +129,9 @@ def _train_step(model: DualEncoder, optimizer: Optimizer, batch: dict, n_images:
     images, texts = batch["images"].to(device, non_blocking=True), batch["texts"].to(device, non_blocking=True)
     n_captions = n_images * args.captions_per_photo
     n_pairs = (len(texts) - n_captions) // 2
-    rng = _step_generator(args.seed, int(batch["step"]), device)
-    if args.photo_flip:  # mirror half of the photos: more distinct views in a many-epoch run
-        flip = torch.rand(len(images), generator=rng, device=device) < 0.5
-        images = torch.where(flip[:, None, None, None], images.flip(-1), images)
+    rng = step_generator(args.seed, int(batch["step"]), device)
+    if args.photo_flip:
+        images = mirror_half(images, rng)
     with torch.autocast(device.type, dtype=precision, enabled=precision is not None):
         image_emb = model.encode_images(images, args.photo_mask, rng) if n_images else None
         text_emb = model.encode_texts(texts)
@@ -150,7 +149,13 @@ def _train_step(model: DualEncoder, optimizer: Optimizer, batch: dict, n_images:
     return loss.item()
 
 
-def _step_generator(seed: int, step: int, device: torch.device) -> torch.Generator:
+def mirror_half(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Each (B, C, H, W) photo mirrored left-right with probability 1/2: more distinct views in a many-epoch run."""
+    flip = torch.rand(len(images), generator=generator, device=images.device) < 0.5
+    return torch.where(flip[:, None, None, None], images.flip(-1), images)
+
+
+def step_generator(seed: int, step: int, device: torch.device) -> torch.Generator:
     """Randomness of one step (photo flips and masks) as a pure function of (seed, step), like its batch:
     a resumed run draws what the uninterrupted run drew, whatever else used the global RNG."""
     return torch.Generator(device=device).manual_seed(seed * 1_000_003 + step)
