@@ -279,9 +279,8 @@ def random_patches(tokens: torch.Tensor, mask: torch.Tensor | None, keep: float,
         scores = scores.masked_fill(~mask, 2.0)
     order = scores.argsort(dim=1)[:, : max(1, math.ceil(tokens.shape[1] * keep))]
     tokens = torch.gather(tokens, 1, order[..., None].expand(-1, -1, tokens.shape[-1]))
-    if mask is not None:
+    if mask is not None:  # real tokens sort first, so a row with any keeps at least one
         mask = torch.gather(mask, 1, order)
-        mask[:, 0] = True  # every row keeps at least one real token (its first kept one is real)
     return tokens, mask
 
 

@@ -18,9 +18,14 @@ from torch.distributed._functional_collectives import all_gather_single_autograd
 LOSSES = ("softmax", "sigmoid")
 
 
+def _world_size() -> int:
+    """Processes in the torchrun job; 1 when running alone."""
+    return dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
+
+
 def gather_global(features: torch.Tensor) -> torch.Tensor:
     """Concatenate every rank's rows in rank order, keeping the autograd graph; identity when alone."""
-    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
+    if _world_size() == 1:
         return features
     # torch's recommended successor of the deprecated torch.distributed.nn.functional.all_gather
     return all_gather_single_autograd(features.contiguous(), gather_dim=0, group=dist.group.WORLD)
@@ -28,22 +33,25 @@ def gather_global(features: torch.Tensor) -> torch.Tensor:
 
 def global_owner(owner: torch.Tensor, left_rows: int) -> torch.Tensor:
     """Every rank's `owner` indices in the global batch (each rank holds `left_rows` left rows)."""
-    if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
-        return owner
-    return torch.cat([owner + rank * left_rows for rank in range(dist.get_world_size())])
+    return torch.cat([owner + rank * left_rows for rank in range(_world_size())])
+
+
+def _positives(owner: torch.Tensor, left_rows: int) -> torch.Tensor:
+    """(left_rows, len(owner)) 1.0 where right row j belongs to left row i, else 0.0."""
+    return (owner[None, :] == torch.arange(left_rows, device=owner.device)[:, None]).float()
 
 
 def softmax_loss(left: torch.Tensor, right: torch.Tensor, temperature: torch.Tensor, owner: torch.Tensor) -> torch.Tensor:
     """Symmetric InfoNCE: left->right cross-entropy against its positives (shared equally), right->left against its owner."""
     logits = temperature.float() * left.float() @ right.float().T
-    positives = (owner[None, :] == torch.arange(len(left), device=logits.device)[:, None]).float()
+    positives = _positives(owner, len(left))
     return (F.cross_entropy(logits, positives / positives.sum(dim=1, keepdim=True)) + F.cross_entropy(logits.T, owner)) / 2
 
 
 def sigmoid_loss(left: torch.Tensor, right: torch.Tensor, temperature: torch.Tensor, bias: torch.Tensor, owner: torch.Tensor) -> torch.Tensor:
     """SigLIP: each (i, j) pair is a binary positive/negative decision; summed per left row, averaged over left rows."""
     logits = temperature.float() * left.float() @ right.float().T + bias.float()
-    signs = 2.0 * (owner[None, :] == torch.arange(len(left), device=logits.device)[:, None]).float() - 1
+    signs = 2.0 * _positives(owner, len(left)) - 1
     return -F.logsigmoid(signs * logits).sum() / len(logits)
 
 
