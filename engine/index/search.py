@@ -19,7 +19,7 @@ from engine.errors import EngineError
 from engine.index import store
 from engine.index.ann import VectorSearch, faiss_threads
 from engine.index.embed import encode_images, encode_texts
-from engine.index.images import UnreadableImage, load_rgb
+from engine.images import UnreadableImage, load_rgb
 
 MODALITIES = ("any", "image", "text")
 
@@ -96,7 +96,7 @@ class Index:
 
     def search_image(self, image: str | Path | bytes | Image.Image, k: int = 10, modality: str = "any") -> pd.DataFrame:
         try:
-            picture = image if isinstance(image, Image.Image) else load_rgb(image, min_side=self.encoder.model.preset.image_size)
+            picture = image if isinstance(image, Image.Image) else load_rgb(image, min_side=self.encoder.model.config.image_size)
         except UnreadableImage as error:
             raise EngineError(f"cannot read the query image: {error}") from None
         with one_thread():

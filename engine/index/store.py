@@ -26,6 +26,7 @@ import faiss
 import numpy as np
 import pandas as pd
 
+from engine.atomic import atomic_path
 from engine.errors import EngineError
 
 FORMAT = "engine-index"
@@ -128,12 +129,9 @@ def _ours(name: str) -> bool:
 
 
 def _write(path: Path, write) -> None:
-    """Write through `<name>.tmp-<pid>`, flush it to disk, rename it into place."""
-    tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
-    write(tmp)
-    with open(tmp, "rb") as handle:
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    """Write through a temporary name, flush it to disk, rename it into place."""
+    with atomic_path(path, durable=True) as tmp:
+        write(tmp)
 
 
 def _save_vectors(path: Path, vectors: np.ndarray, chunk: int = 262_144) -> None:

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine.model.presets import Preset
+from engine.model.config import ModelConfig
 
 PAPER_WHITE = 255
 
@@ -181,12 +181,12 @@ class Trunk(nn.Module):
     Returns unnormalised embeddings; the caller L2-normalises in fp32.
     """
 
-    def __init__(self, preset: Preset) -> None:
+    def __init__(self, model: ModelConfig) -> None:
         super().__init__()
-        self.blocks = nn.ModuleList(Block(preset.width, preset.heads, preset.mlp_ratio) for _ in range(preset.depth))
-        self.norm = nn.LayerNorm(preset.width, eps=1e-6)
-        self.head = MAPHead(preset.width, preset.heads, preset.mlp_ratio) if preset.pool == "map" else None
-        self.proj = nn.Linear(preset.width, preset.embed_dim)
+        self.blocks = nn.ModuleList(Block(model.width, model.heads, model.mlp_ratio) for _ in range(model.depth))
+        self.norm = nn.LayerNorm(model.width, eps=1e-6)
+        self.head = MAPHead(model.width, model.heads, model.mlp_ratio) if model.pool == "map" else None
+        self.proj = nn.Linear(model.width, model.embed_dim)
 
     def forward(self, tokens: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         layout = Layout(mask)
@@ -229,11 +229,11 @@ class PatchEmbed(nn.Module):
     own position embeddings and the batch is padded to its longest row with a mask.
     """
 
-    def __init__(self, preset: Preset) -> None:
+    def __init__(self, model: ModelConfig) -> None:
         super().__init__()
-        self.patch = preset.patch
-        self.proj = nn.Linear(3 * preset.patch * preset.patch, preset.width)
-        self.pos = nn.Parameter(torch.randn(1, preset.grid * preset.grid, preset.width) * 0.02)
+        self.patch = model.patch
+        self.proj = nn.Linear(3 * model.patch * model.patch, model.width)
+        self.pos = nn.Parameter(torch.randn(1, model.grid * model.grid, model.width) * 0.02)
 
     def forward(self, pixels: torch.Tensor, drop: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
         """With `drop`, patches that carry nothing leave the sequence: for text (gray) the blank ones,
@@ -287,10 +287,10 @@ def random_patches(tokens: torch.Tensor, mask: torch.Tensor | None, keep: float,
 class TokenEmbed(nn.Module):
     """Token ids (B, L), 0 = padding -> token embeddings plus learned positions (tokenizer baselines)."""
 
-    def __init__(self, vocab_size: int, preset: Preset) -> None:
+    def __init__(self, vocab_size: int, width: int, context_length: int) -> None:
         super().__init__()
-        self.table = nn.Embedding(vocab_size, preset.width)
-        self.pos = nn.Parameter(torch.randn(1, preset.context_length, preset.width) * 0.02)
+        self.table = nn.Embedding(vocab_size, width)
+        self.pos = nn.Parameter(torch.randn(1, context_length, width) * 0.02)
         nn.init.normal_(self.table.weight, std=0.02)
 
     def forward(self, ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -20,7 +20,8 @@ import math
 
 import torch
 
-OPTIMIZERS = ("adamw", "muon")
+from engine.train.config import OPTIMIZERS
+
 BETAS, EPS = (0.9, 0.98), 1e-6
 
 
