@@ -49,8 +49,7 @@ def run_reporting_errors(func: Callable[..., int | None], *args: object) -> int:
     """Call an entry point; a user mistake prints one line and exits 2, never a traceback.
 
     A crash inside native code (a segfault in a font library, a collective, a kernel) still prints
-    the Python stack of every thread, so that it can be traced: one torchrun rank died of SIGSEGV
-    once in a 9-minute run and left nothing else to go on (docs/training-notes.md, seventh round).
+    the Python stack of every thread, so that it can be traced (docs/training-notes.md, seventh round).
     """
     if not faulthandler.is_enabled():  # (pytest enables its own)
         try:

@@ -29,8 +29,7 @@ def one_thread() -> Iterator[None]:
     """Answer one query on one thread (torch and faiss), restoring the settings afterwards.
 
     A single query gains little from a second thread, and on a busy machine spinning OpenMP
-    threads wait for each other: measured here under load (6 on 2 cores), a cpu-small text query
-    took 575 ms on 2 threads and 30 ms on 1; a 676-vector faiss search 20 ms and 0.04 ms.
+    threads wait for each other, which made queries many times slower (docs/reference.md).
     """
     before = torch.get_num_threads()
     torch.set_num_threads(1)

@@ -93,11 +93,11 @@ def check_writable(directory: Path) -> None:
     """Refuse to write an index into a folder that holds something else."""
     directory = Path(directory)
     if directory.exists() and not directory.is_dir():
-        raise EngineError(f"--out {directory}: exists and is not a directory")
+        raise EngineError(f"index directory {directory}: exists and is not a directory")
     if directory.is_dir() and not (directory / MANIFEST).exists():
         foreign = [p.name for p in directory.iterdir() if p.name != LOCK and not _ours(p.name)]
         if foreign:
-            raise EngineError(f"--out {directory}: folder is not empty and not an index ({', '.join(sorted(foreign)[:3])}...); choose another")
+            raise EngineError(f"index directory {directory}: folder is not empty and not an index ({', '.join(sorted(foreign)[:3])}...); choose another")
 
 
 def commit(directory: Path, manifest: dict, index: faiss.Index, metadata: pd.DataFrame, vectors: np.ndarray) -> dict:

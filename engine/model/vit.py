@@ -32,8 +32,7 @@ class Layout:
     the work when lengths vary as much as captions do. Attention needs a padded layout, and padded
     to the batch's longest row it costs rows x longest^2 (captions: 19 tokens on average, up to
     40). So the rows are sorted by length and attend in groups of GROUP_ROWS, each group padded to
-    its own longest row with a key mask: 39 % of the attention work on batches of 192 scene
-    captions, and a demo training step 8-10 % faster (docs/training-notes.md, sixth round). Packed
+    its own longest row with a key mask (the saving: docs/training-notes.md, sixth round). Packed
     tokens follow the sorted row order; `unpack` restores the input's order. Without a mask every
     token is real and nothing is moved.
     """
@@ -91,10 +90,8 @@ def attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, key_mask: torch
     """softmax(q k^T / sqrt(d)) v over (B, heads, N, d), keys masked where `key_mask` (B, 1, 1, N) is False.
 
     On CUDA: F.scaled_dot_product_attention and its fused kernels. On CPU the same product written
-    out is faster for the short sequences these models attend over (forward and backward, two
-    threads): 3.2 against 6.3 ms for 32 captions of 40 tokens in heads of 32, 2.0 against 5.5 ms
-    for 64 pictures of 12, 25 against 28-33 ms for 128 full pages of 64. Attention is a small part
-    of a step, so the demo training step gains about 4 % (docs/training-notes.md, seventh round).
+    out is faster for the short sequences these models attend over, forward and backward
+    (docs/training-notes.md, seventh round).
     Every row keeps at least one real key, so no softmax row is all -inf.
     """
     if q.is_cuda:

@@ -34,7 +34,7 @@ def scenes(count: int = 20000, seed: int | str = 0, size: int = 64, langs: str |
     if not directory.is_dir():  # written aside and renamed: present means complete
         write_pictures(collection, directory, px)
     pool = ImageCaptions(images=[directory / picture_name(i) for i in range(n)])
-    for lang in tqdm(wanted, desc=f"captioning {n} scenes", unit="language", leave=False):  # ~0.6 s per 1,000 scenes
+    for lang in tqdm(wanted, desc=f"captioning {n} scenes", unit="language", leave=False):
         for index, (_, text) in enumerate(queries(collection, lang, seed=f"train:{seed}:{lang}")):
             pool.caption_image.append(index)
             pool.caption_text.append(text)

@@ -85,7 +85,7 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     model.add_argument("--photo-flip", action=on_off, help="mirror a random half of the training photos left-right at each step")
     data = parser.add_argument_group("data")
     data.add_argument("--data", action="append", metavar="SPEC", help="a training source (repeatable; see below); replaces "
-                      "the config's sources and its validation source (give --val again)")
+                      "the config's sources, its validation source and its caption languages (give --val, --caption-langs again)")
     data.add_argument("--val", metavar="SPEC", help="held-out photo/caption source for R@1/5/10, e.g. flickr8k:split=val; "
                       "'none' for no validation")
     data.add_argument("--pair-share", type=float, help="share of each batch drawn from text pairs (paper: 0.25-0.5)")
@@ -133,7 +133,8 @@ def resolve(args: argparse.Namespace):
         config = replace(config, model=architecture(args.preset, kind=config.model.kind, pool=config.model.pool),
                          input=replace(config.input, text_px=sized.text_px, context_length=sized.context_length))
     if args.data:
-        config = replace(config, train=replace(config.train, data=tuple(DataSource.parse(s) for s in args.data), val=None))
+        sources = tuple(DataSource.parse(spec) for spec in args.data)  # the recipe's validation and languages went with its data
+        config = replace(config, train=replace(config.train, data=sources, val=None, caption_langs=None))
     if args.val:
         val = None if args.val == "none" else DataSource.parse(args.val)
         config = replace(config, train=replace(config.train, val=val))

@@ -118,7 +118,7 @@ def train(config: Config, out: Path, resume: bool = False, cache_dir: Path | Non
     if rank == 0 and final:
         print(format_metrics(step, final))
     if world > 1:
-        dist.barrier()  # tear gloo down together: a rank that left while rank 0 still saved aborted at exit in 3 runs of 40
+        dist.barrier()  # tear gloo down together: a rank that leaves while rank 0 still saves can abort at exit
         dist.destroy_process_group()
     return final
 
@@ -186,11 +186,11 @@ class WarmupCosine:
 
 
 class StepClock:
-    """Turns --time-budget into the step count that ends the cosine schedule on time.
+    """Turns train.time_budget into the step count that ends the cosine schedule on time.
 
     A first estimate after CALIBRATION_STEPS timed steps, then a fresh one every RE_ESTIMATE_EVERY
     steps from the average speed so far: the first steps run slower (caches fill, workers start),
-    and one early estimate left a third of an 11-minute budget unused. Time spent validating and
+    so an early estimate alone would leave much of the budget unused. Time spent validating and
     checkpointing (`paused`) is counted separately through the schedule's val_seconds.
     """
 
