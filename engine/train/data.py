@@ -8,7 +8,6 @@ adds a source with `@register_source("name")` (the scene collection does).
 """
 from __future__ import annotations
 
-import csv
 import gzip
 import importlib
 import inspect
@@ -319,6 +318,6 @@ def _flickr8k_multi30k_images(flickr_dir: Path, splits: set[str]) -> set[str]:
     if not splits:
         return set()
     members = set().union(*(_read_lines(flickr_dir / "splits" / f"{s}.txt") for s in splits))
-    with open(flickr_dir / "multi30k_map.tsv", encoding="utf-8") as handle:
-        return {row["multi30k_image"] for row in csv.DictReader(handle, delimiter="\t") if row["image"] in members}
+    mapping = read_table(flickr_dir / "multi30k_map.tsv")
+    return set(mapping.loc[mapping["image"].isin(members), "multi30k_image"])
 
