@@ -40,6 +40,12 @@ def test_bad_fields_and_values_are_named():
         DataSource.parse("scenes:count=many")
 
 
+def test_a_resized_model_does_not_keep_the_name_of_its_size():
+    config = apply_sets(configs.recipe("clippo-scenes-cpu-tiny"), ["model.width=256"])
+    assert config.model.name == "custom" and config.model.width == 256
+    assert apply_sets(configs.recipe("clippo-scenes-cpu-tiny"), ["model.pool=map"]).model.name == "cpu-tiny"
+
+
 def test_sets_are_typed_and_differences_name_the_field():
     base = configs.recipe("clippo-scenes-cpu-tiny")
     changed = apply_sets(base, ["steps=871", "train.time_budget=null", "val_langs=en,de", "caption_langs=en=2,de=1",

@@ -187,3 +187,13 @@ def test_photo_flip_mirrors_about_half_of_the_photos_the_same_way_for_the_same_s
     mirrored = (once == photos.flip(-1)).flatten(1).all(dim=1)
     assert ((once == photos).flatten(1).all(dim=1) | mirrored).all()  # each photo is itself or its mirror
     assert 70 < int(mirrored.sum()) < 130
+
+
+def test_a_baseline_fits_its_vocabulary_and_ships_it(tiny_data, tmp_path):
+    out = tmp_path / "baseline"
+    assert main(["train", *_args(tiny_data, out, 2, "--kind", "1t-clip", "--set", "train.vocab.size=20", "--set", "train.vocab.langs=en")]) == 0
+    import engine
+
+    encoder = engine.load(out)
+    assert (out / "checkpoint" / "tokenizer.model").is_file() and encoder.config["vocab_size"] == 20
+    assert encoder.encode_texts(["a red circle"]).shape == (1, encoder.dim)

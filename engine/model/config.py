@@ -21,7 +21,7 @@ PRECISIONS = ("auto", "bf16", "fp32")  # autocast: bf16 where native (engine.mod
 class ModelConfig:
     """The network: which kind, how wide and deep, what it sees, how it pools."""
 
-    name: str = "cpu-small"    # the architecture this was derived from (a label; sizes are stored)
+    name: str = "cpu-small"    # the named architecture these sizes are ("custom" once any size differs from it)
     kind: str = "clippo"       # clippo: one ViT reads photos and rendered text; 1t-/2t-clip: tokenizer baselines
     width: int = 192           # transformer width (token size)
     depth: int = 6             # number of pre-LN blocks
@@ -39,6 +39,13 @@ class ModelConfig:
             check(getattr(self, name) >= 1, f"model.{name} must be at least 1, got {getattr(self, name)}")
         check(self.width % self.heads == 0, f"model.width {self.width} must be a multiple of model.heads {self.heads}")
         check(self.image_size % self.patch == 0, f"model.image_size {self.image_size} must be a multiple of model.patch {self.patch}")
+        named = globals().get("ARCHITECTURES", {}).get(self.name)
+        if named is not None and self.sizes != named.sizes:  # a resized model no longer carries the size's name
+            object.__setattr__(self, "name", "custom")
+
+    @property
+    def sizes(self) -> tuple[int, ...]:
+        return self.width, self.depth, self.heads, self.image_size, self.patch, self.embed_dim, self.mlp_ratio
 
     @property
     def grid(self) -> int:

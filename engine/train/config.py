@@ -136,18 +136,35 @@ def from_json(data: dict, where: str) -> Config:
 
 
 def override(config: Config, key: str, value: Any) -> Config:
-    """`config` with one field replaced: `train.lr`, `model.pool`, or a field name found in one section only.
+    """`config` with one field replaced: `train.lr`, `train.vocab.size`, or a field name found in one section only.
 
     A string value is read as JSON where the field is not text (`100`, `true`, `null`, `["a", "b"]`);
     lists of words also take `en,de`, weights `en=2,de=1`, data sources their spec.
     """
+    parts = key.split(".")
+    if len(parts) == 3:  # section.field.subfield, e.g. train.vocab.size
+        section, name = _locate(config, ".".join(parts[:2]))
+        nested = getattr(getattr(config, section), name)
+        if not dataclasses.is_dataclass(nested):
+            raise EngineError(f"--set {key}: {section}.{name} has no fields")
+        value, key = override_field(nested, parts[2], value, key), f"{section}.{name}"
     section, name = _locate(config, key)
     part = getattr(config, section)
-    kind = typing.get_type_hints(type(part))[name]
+    return replace(config, **{section: override_field(part, name, value, f"{section}.{name}")})
+
+
+def override_field(part: Any, name: str, value: Any, where: str) -> Any:
+    """The dataclass `part` with field `name` set from `value` (a --set string or a typed value)."""
+    kind = typing.get_type_hints(type(part))[_field(part, where, name)]
     if isinstance(value, str) and (value == "null" or not _takes_text(kind)):
         value = parse_value(value)
-    new = replace(part, **{name: convert(kind, value, f"{section}.{name}")})
-    return replace(config, **{section: new})
+    return replace(part, **{name: convert(kind, value, where)})
+
+
+def _field(part: Any, where: str, name: str) -> str:
+    if name not in {f.name for f in dataclasses.fields(part)}:
+        raise EngineError(f"--set {where}: no such field; {type(part).__name__} has {', '.join(f.name for f in dataclasses.fields(part))}")
+    return name
 
 
 def apply_sets(config: Config, assignments: list[str]) -> Config:

@@ -49,7 +49,9 @@ def train(config: Config, out: Path, resume: bool = False, cache_dir: Path | Non
     resume_from = _resume_source(config, out, resume)
 
     images, pairs = merge_pools([load_source(source) for source in run.data])
+    fitting = time.monotonic()
     tokenizer_path = _tokenizer_path(config, out, resume_from, images, pairs, rank)
+    fitting = time.monotonic() - fitting  # a baseline's vocabulary is fitted outside the time budget
     tokenizer = Tokenizer(tokenizer_path) if tokenizer_path else None
     text_inputs = TextInputs(config.model, config.input, tokenizer)
     pixels, usable = _shared_image_cache(images.images, config.model.image_size, cache_dir, rank)
@@ -73,7 +75,7 @@ def train(config: Config, out: Path, resume: bool = False, cache_dir: Path | Non
         log.write({"step": 0, "val": validation.run(model, precision)})
         schedule.val_seconds = time.monotonic() - val_started
 
-    deadline = started + 60 * run.time_budget if run.time_budget else math.inf
+    deadline = started + fitting + 60 * run.time_budget if run.time_budget else math.inf
     stop = schedule.total or step + 10**9  # fixed after calibration when only a time budget is given
     loader = torch.utils.data.DataLoader(
         StepBatches(sampler, images, pairs, pixels, text_inputs, step, stop, rank, world),
