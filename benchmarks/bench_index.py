@@ -34,9 +34,9 @@ from engine.index.build import build
 from engine.index.collect import text_item
 from engine.index.factory import build_faiss, exact_top, plan_index, tune
 from engine.index.search import one_thread, open_index
-from engine.model import PRESETS, DualEncoder
+from engine.model import DualEncoder, architecture, inputs_for
 from engine.render import font_fingerprint
-from engine.train.checkpoint import save_checkpoint
+from engine.model.checkpoint import save_checkpoint
 
 PRESET = "cpu-small"
 WORDS = {  # a few words per language and script, combined into distinct captions
@@ -138,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queries", type=int, default=200, help="timed queries per measurement")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
-    preset = PRESETS[PRESET]
+    preset = architecture(PRESET)
     print(f"torch threads: {torch.get_num_threads()}; load average at start: {os.getloadavg()[0]:.2f}", flush=True)
     results: dict = {"preset": PRESET, "collections": [], "vectors": None, "load_average_start": os.getloadavg()[0]}
     with tempfile.TemporaryDirectory(prefix="bench-index-") as tmp:
@@ -146,8 +146,8 @@ def main(argv: list[str] | None = None) -> int:
         torch.manual_seed(0)
         checkpoint = workdir / "cpu-small"
         # drop_blank as `engine train` defaults to: a query then encodes only its ink patches
-        save_checkpoint(checkpoint, DualEncoder(preset, drop_blank=True), {"preset": preset.to_dict(), "kind": "clippo",
-                        "drop_blank": True, "font_fingerprint": font_fingerprint()})
+        model = DualEncoder(preset, inputs_for(PRESET, drop_blank=True, text_grid=False))
+        save_checkpoint(checkpoint, model, {"font_fingerprint": font_fingerprint()})
         for n in args.sizes:
             results["collections"].append(bench_collection(n, checkpoint, args.queries, workdir))
             print(_table(results["collections"][-1:]), flush=True)

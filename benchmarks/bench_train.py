@@ -22,11 +22,12 @@ from pathlib import Path
 import torch
 
 from engine.cli import run_reporting_errors
-from engine.model import DualEncoder, get_preset
+from engine.model import DualEncoder, architecture, inputs_for
 from engine.model.inputs import TextInputs
+from engine.model.precision import autocast_dtype
+from engine.train.cli import add_train_arguments, resolve
 from engine.train.data import load_source
-from engine.train.cli import add_train_arguments
-from engine.train.loop import _train_step, autocast_dtype
+from engine.train.loop import _train_step
 from engine.train.optim import Optimizer
 
 DATA = ("flickr8k:split=train", "multi30k:split=train,exclude=val")
@@ -42,22 +43,21 @@ def raw_pairs_per_s(preset_name: str, batch: int, steps: int, warmup: int, extra
     """The model step alone on random inputs with the trainer's batch composition."""
     parser = argparse.ArgumentParser()
     add_train_arguments(parser)
-    args = parser.parse_args(train_args(preset_name, batch, steps, Path("unused"), extra))
-    preset = get_preset(preset_name)
+    config = resolve(parser.parse_args(train_args(preset_name, batch, steps, Path("unused"), extra)))
     torch.manual_seed(0)
-    model = DualEncoder(preset, drop_blank=args.drop_blank)
-    optimizer = Optimizer(model, args.optimizer, args.lr, args.weight_decay)
-    n_pairs = round(batch * args.pair_share)
-    n_images = (batch - n_pairs) // args.captions_per_photo
-    size = preset.image_size
+    model = DualEncoder(config.model, config.input)
+    optimizer = Optimizer(model, config.train.optimizer, config.train.lr, config.train.weight_decay)
+    n_pairs = round(batch * config.train.pair_share)
+    n_images = (batch - n_pairs) // config.train.captions_per_photo
+    size = config.model.image_size
     batch_tensors = {"images": torch.randint(0, 256, (n_images, 3, size, size), dtype=torch.uint8),
                      "texts": torch.randint(0, 256, (batch + n_pairs, size, size), dtype=torch.uint8), "step": torch.tensor(0)}
-    precision = autocast_dtype(args.precision, torch.device("cpu"))
+    precision = autocast_dtype(config.train.precision, torch.device("cpu"))
     for _ in range(warmup):
-        _train_step(model, optimizer, batch_tensors, n_images, args, torch.device("cpu"), precision, 1)
+        _train_step(model, optimizer, batch_tensors, n_images, config, torch.device("cpu"), precision, 1)
     started = time.perf_counter()
     for _ in range(steps):
-        _train_step(model, optimizer, batch_tensors, n_images, args, torch.device("cpu"), precision, 1)
+        _train_step(model, optimizer, batch_tensors, n_images, config, torch.device("cpu"), precision, 1)
     return batch * steps / (time.perf_counter() - started)
 
 
@@ -75,13 +75,13 @@ def end_to_end_pairs_per_s(preset: str, batch: int, steps: int, warmup: int, ext
 @torch.inference_mode()
 def text_encoding(preset_name: str, n_texts: int) -> dict:
     """Blank-patch dropping on real captions (Flickr8k val, English): patches kept and texts/s, model only."""
-    preset = get_preset(preset_name)
+    model_config, inputs = architecture(preset_name), inputs_for(preset_name, text_grid=False)
     captions = load_source("flickr8k:split=val,langs=en").caption_text[:n_texts]
-    pages = torch.from_numpy(TextInputs(preset)(captions))
+    pages = torch.from_numpy(TextInputs(model_config, inputs)(captions))
     torch.manual_seed(0)
-    model = DualEncoder(preset).eval()
+    model = DualEncoder(model_config, inputs).eval()
     _, mask = model.patches(pages, drop=True)
-    row = {"preset": preset_name, "patches_full": preset.grid**2, "patches_kept_mean": mask.sum(1).float().mean().item(),
+    row = {"preset": preset_name, "patches_full": model_config.grid**2, "patches_kept_mean": mask.sum(1).float().mean().item(),
            "patches_kept_max": int(mask.sum(1).max())}
     for drop in (False, True):
         model.drop_blank = drop

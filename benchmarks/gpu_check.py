@@ -26,8 +26,8 @@ import torch
 import engine
 from engine.cli import run_reporting_errors
 from engine.errors import EngineError
-from engine.model import get_preset
-from engine.train.cli import add_train_arguments, check_train_arguments
+from engine.model import architecture
+from engine.train.cli import add_train_arguments, resolve
 from engine.train.data import load_source
 from engine.train.loop import train
 
@@ -45,16 +45,16 @@ def parse() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def train_flags(args: argparse.Namespace, out: Path) -> argparse.Namespace:
-    size = get_preset(args.preset).image_size
+def train_config(args: argparse.Namespace):
+    size = architecture(args.preset).image_size
     flags = ["--preset", args.preset, "--data", f"scenes:count={args.scenes},size={size}", "--batch-size", str(args.batch_size),
              "--steps", str(args.steps), "--warmup", str(min(50, args.steps)), "--workers", str(args.workers), "--device", args.device,
-             "--log-every", "1", "--checkpoint-every", str(10 * args.steps), "--out", str(out)]
+             "--log-every", "1", "--checkpoint-every", str(10 * args.steps), "--set", "time_budget=null", "--val", "none"]
     parser = argparse.ArgumentParser()
     add_train_arguments(parser)
-    namespace = parser.parse_args(flags)
-    check_train_arguments(namespace)
-    return namespace
+    config = resolve(parser.parse_args(flags))
+    config.check_runnable()
+    return config
 
 
 def measure(args: argparse.Namespace) -> dict:
@@ -68,7 +68,7 @@ def measure(args: argparse.Namespace) -> dict:
         if cuda:
             torch.cuda.reset_peak_memory_stats()
         started = time.monotonic()
-        train(train_flags(args, out))
+        train(train_config(args), out)
         result["train_wall_s"] = time.monotonic() - started
         result["peak_memory_gib"] = torch.cuda.max_memory_allocated() / 2**30 if cuda else None
         records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
@@ -80,7 +80,7 @@ def measure(args: argparse.Namespace) -> dict:
         losses = [r["loss"] for r in records if "loss" in r]
         result["first_loss"], result["last_loss"] = losses[0], losses[-1]
         encoder = engine.load(out, device=args.device)
-        captions = load_source(f"scenes:count={args.scenes},size={get_preset(args.preset).image_size},langs=en+ar+hi+th+ja+ru").caption_text
+        captions = load_source(f"scenes:count={args.scenes},size={architecture(args.preset).image_size},langs=en+ar+hi+th+ja+ru").caption_text
         texts = (captions * (args.texts // max(1, len(captions)) + 1))[: args.texts]
         encoder.encode_texts(texts[:256])  # warm-up: fonts, kernels
         started = time.monotonic()

@@ -9,24 +9,39 @@ from collections.abc import Callable
 
 from engine.errors import EngineError
 
-# Modules that define `register(subparsers)`; each subcommand sets `func(args) -> int | None`.
-COMMAND_MODULES = [
-    "engine.render.cli",
-    "engine.index.cli",
-    "engine.train.cli",
-    "engine.demo",
-]
+# command -> (module whose `register(subparsers)` defines it, the one line `engine --help` shows).
+# Only the module of the command being run is imported, so `engine --help` and `engine index
+# --help` start without torch, pandas or the renderer; tests/test_cli.py checks these lines
+# against the modules' own.
+COMMANDS = {
+    "render": ("engine.render.cli", "render text to pixels exactly as the model sees it"),
+    "index": ("engine.index.cli", "build or extend a searchable index of photos and texts"),
+    "query": ("engine.index.cli", "search an index by text or by image"),
+    "serve": ("engine.index.cli", "serve an index over HTTP (JSON API)"),
+    "train": ("engine.train.cli", "train CLIPPO or a tokenizer baseline from a recipe"),
+    "configs": ("engine.train.cli", "list the named training recipes, one line each"),
+    "tokenizer": ("engine.train.cli", "vocabularies for the tokenizer baselines"),
+    "demo": ("engine.demo", "index a fresh scene collection and query it in 18 languages (no download)"),
+}
+ALL = "*"
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = ALL) -> argparse.ArgumentParser:
+    """The CLI's parser: every command in full (`ALL`), or `command` in full and one-line stand-ins for the rest."""
     parser = argparse.ArgumentParser(
         prog="engine",
         description="Tokenizer-free multilingual retrieval: text is rendered to pixels and read "
         "by the same ViT as photos.",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in COMMAND_MODULES:
-        importlib.import_module(name).register(subparsers)
+    loaded = {module for module, _ in COMMANDS.values()} if command == ALL else {COMMANDS.get(command, ("", ""))[0]}
+    for name, (module, summary) in COMMANDS.items():
+        if name in subparsers.choices:
+            continue
+        if module in loaded:
+            importlib.import_module(module).register(subparsers)
+        else:
+            subparsers.add_parser(name, help=summary)
     return parser
 
 
@@ -34,8 +49,7 @@ def run_reporting_errors(func: Callable[..., int | None], *args: object) -> int:
     """Call an entry point; a user mistake prints one line and exits 2, never a traceback.
 
     A crash inside native code (a segfault in a font library, a collective, a kernel) still prints
-    the Python stack of every thread, so that it can be traced: one torchrun rank died of SIGSEGV
-    once in a 9-minute run and left nothing else to go on (docs/training-notes.md, seventh round).
+    the Python stack of every thread, so that it can be traced (docs/training-notes.md, seventh round).
     """
     if not faulthandler.is_enabled():  # (pytest enables its own)
         try:
@@ -53,7 +67,9 @@ def run_reporting_errors(func: Callable[..., int | None], *args: object) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    command = next((arg for arg in argv if not arg.startswith("-")), None)
+    args = build_parser(command).parse_args(argv)
     return run_reporting_errors(args.func, args)
 
 

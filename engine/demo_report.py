@@ -7,12 +7,11 @@ system fonts. A green frame marks a picture that fits the query, a red one a pic
 from __future__ import annotations
 
 import html
-import os
 from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from engine.demo import TOP_K
+from engine.atomic import atomic_path, write_atomic
 from engine.render import RenderConfig, render
 from engine.scenes import LANGUAGES, Scene, draw_scene, satisfies
 
@@ -21,7 +20,7 @@ HIT, MISS = (40, 160, 60), (200, 40, 40)
 PNG_THUMB, PNG_ROW, QUERY_W, LABEL_W, SCORE_W = 56, 66, 330, 120, 70
 
 
-def write_html(path: Path, asked, found, shown: dict[str, int], scenes: list[Scene], pictures: list[Path]) -> None:
+def write_html(path: Path, asked, found, shown: dict[str, int], scenes: list[Scene], pictures: list[Path], top_k: int) -> None:
     """report.html beside a thumbs/ folder; written aside and renamed into place."""
     thumbs = path.parent / "thumbs"
     thumbs.mkdir(exist_ok=True)
@@ -41,7 +40,7 @@ def write_html(path: Path, asked, found, shown: dict[str, int], scenes: list[Sce
                 pics.append(f'<img src="thumbs/{name}" style="border-color:{colour}" title="#{i}">')
             cells.append(f'<td>{"".join(pics)}</td><td class="r">{found[label][lang].r1:.2f}</td>')
         rows.append("<tr>" + "".join(cells) + "</tr>")
-    head = "".join(f"<th>{html.escape(label)}: top {TOP_K}</th><th>R@1</th>" for label in labels)
+    head = "".join(f"<th>{html.escape(label)}: top {top_k}</th><th>R@1</th>" for label in labels)
     page = f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>engine demo</title><style>
 body {{ font-family: sans-serif; margin: 2em; }} td, th {{ padding: 4px 8px; border-bottom: 1px solid #ddd; }}
@@ -56,13 +55,13 @@ language. CLIPPO reads the query as pixels; the baseline tokenizes it with an En
 {chr(10).join(rows)}
 </table></body></html>
 """
-    _write_atomically(path, page.encode("utf-8"))
+    write_atomic(path, page)
 
 
 def write_png(path: Path, asked, found, shown: dict[str, int], scenes: list[Scene]) -> None:
     """report.png: the same table as the HTML page, as one picture."""
     labels = list(found)
-    column = TOP_K * (PNG_THUMB + 6) + SCORE_W
+    column = max(len(f.top) for per_lang in found.values() for f in per_lang.values()) * (PNG_THUMB + 6) + SCORE_W
     width = LABEL_W + QUERY_W + len(labels) * column + 20
     sheet = Image.new("RGB", (width, PNG_ROW * (len(shown) + 1) + 10), "white")
     x = LABEL_W + QUERY_W
@@ -84,9 +83,8 @@ def write_png(path: Path, asked, found, shown: dict[str, int], scenes: list[Scen
             sheet.paste(_text(f"{found[label][lang].r1:.2f}", SCORE_W, PNG_ROW, 16, "en"), (x + 4, y))
             x += SCORE_W
         ImageDraw.Draw(sheet).line([(0, y), (width, y)], fill=(220, 220, 220))
-    tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}.png")
-    sheet.save(tmp)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        sheet.save(tmp)
 
 
 def _text(text: str, width: int, height: int, size: int, lang: str) -> Image.Image:
@@ -94,8 +92,3 @@ def _text(text: str, width: int, height: int, size: int, lang: str) -> Image.Ima
     pixels = render(text, RenderConfig(width=width, height=height, font_size=size, margin=6, lang=lang)).pixels
     return Image.fromarray(pixels).convert("RGB")
 
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)

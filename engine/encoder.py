@@ -15,7 +15,7 @@ from PIL import Image
 from engine.errors import EngineError
 from engine.model.inputs import TextInputs, image_pixels
 from engine.model.tokenizer import Tokenizer
-from engine.train.checkpoint import WEIGHTS, file_sha256, find_checkpoint, load_model
+from engine.model.checkpoint import TOKENIZER, WEIGHTS, file_sha256, find_checkpoint, load_model
 
 
 class Encoder:
@@ -26,14 +26,14 @@ class Encoder:
         self.model.eval().to(device)
         self.device = device
         self.checkpoint_hash = file_sha256(directory / WEIGHTS)
-        self.dim = self.model.preset.embed_dim
+        self.dim = self.model.config.embed_dim
         self.font_fingerprint: str | None = self.config.get("font_fingerprint") if self.model.kind == "clippo" else None
-        tokenizer = Tokenizer(directory / self.config["tokenizer"]) if self.model.kind != "clippo" else None
-        self._text_inputs = TextInputs(self.model.preset, tokenizer, cache_size=1024)  # bounded: indexes embed millions
+        tokenizer = Tokenizer(directory / TOKENIZER) if self.model.kind != "clippo" else None
+        self._text_inputs = TextInputs(self.model.config, self.model.inputs, tokenizer, cache_size=1024)  # bounded: indexes embed millions
         self._fonts_checked = tokenizer is not None
 
     def encode_images(self, images: Sequence[Image.Image | str | Path], batch_size: int = 64) -> np.ndarray:
-        size = self.model.preset.image_size
+        size = self.model.config.image_size
         return self._encode(images, batch_size, lambda chunk: np.stack([image_pixels(i, size) for i in chunk]), self.model.encode_images)
 
     def encode_texts(self, texts: Sequence[str], batch_size: int = 256) -> np.ndarray:

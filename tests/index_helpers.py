@@ -12,8 +12,8 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw
 
-from engine.model import DualEncoder, get_preset
-from engine.train.checkpoint import save_checkpoint
+from engine.model import DualEncoder, architecture, inputs_for
+from engine.model.checkpoint import save_checkpoint
 
 COLOURS = {"red": (220, 30, 30), "green": (30, 180, 60), "blue": (40, 60, 220), "yellow": (240, 220, 40)}
 TEXTS = ["a red circle", "ein grüner Kreis", "un carré bleu", "黄色的正方形", "красный круг", "دائرة زرقاء"]
@@ -28,8 +28,8 @@ def make_checkpoint(directory: Path, seed: int = 0) -> Path:
     except ImportError:
         fonts = None
     torch.manual_seed(seed)
-    preset = get_preset("cpu-tiny")
-    save_checkpoint(directory, DualEncoder(preset), {"preset": preset.to_dict(), "kind": "clippo", "font_fingerprint": fonts})
+    model = DualEncoder(architecture("cpu-tiny"), inputs_for("cpu-tiny", drop_blank=False))
+    save_checkpoint(directory, model, {"font_fingerprint": fonts})
     return directory
 
 

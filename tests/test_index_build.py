@@ -37,7 +37,7 @@ def photos(tmp_path) -> Path:
 
 def test_build_then_query_by_image_and_similar(checkpoint, photos, tmp_path, capsys):
     out = tmp_path / "index"
-    assert main(["index", "build", "--model", str(checkpoint), "--images", str(photos), "--out", str(out), "--workers", "0"]) == 0
+    assert main(["index", "build", str(out), "--model", str(checkpoint), "--images", str(photos), "--workers", "0"]) == 0
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["count"] == 8 and manifest["counts"] == {"image": 8, "text": 0}
     assert manifest["index"]["factory"] == "Flat" and manifest["index"]["recall_at_10"] == 1.0
@@ -172,6 +172,7 @@ def test_another_checkpoint_or_font_fingerprint_is_refused(checkpoint, tmp_path,
 
 def test_user_mistakes_exit_2_with_a_message(checkpoint, tmp_path, capsys):
     assert main(["index", "build", "--model", str(checkpoint), "--out", str(tmp_path / "i")]) == 2
+    assert main(["index", "build", str(tmp_path / "i"), "--out", str(tmp_path / "j"), "--model", str(checkpoint), "--images", str(tmp_path)]) == 2
     assert main(["query", str(tmp_path), "a dog"]) == 2
     (tmp_path / "notes.txt").write_text("mine")
     assert main(["index", "build", "--model", str(checkpoint), "--images", str(tmp_path), "--out", str(tmp_path)]) == 2

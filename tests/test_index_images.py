@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from engine.index import images
-from engine.index.images import UnreadableImage, load_rgb
+from engine import images
+from engine.images import UnreadableImage, load_rgb
 
 
 def _save(image: Image.Image, path, **options):

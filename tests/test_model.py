@@ -1,14 +1,21 @@
 """The shared ViT: shapes, unit norms, weight sharing per kind, and dropping empty patches."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 import torch
 import torch.nn.functional as F
 
-from engine.model import DualEncoder, get_preset
+from engine.model import DualEncoder, architecture, inputs_for
 from engine.model.vit import GROUP_ROWS, attention, random_patches
 
-TINY = get_preset("cpu-tiny")
+TINY = architecture("cpu-tiny")
+
+
+def tiny(kind: str = "clippo", vocab_size: int | None = None, pool: str = "map", **inputs) -> DualEncoder:
+    """A cpu-tiny model; empty patches are kept unless `drop_blank`/`drop_flat` say otherwise."""
+    return DualEncoder(replace(TINY, kind=kind, pool=pool), inputs_for("cpu-tiny", **{"drop_blank": False, **inputs}), vocab_size)
 
 
 def _text_page(rows: list[tuple[int, int]], size: int = 64) -> torch.Tensor:
@@ -22,7 +29,7 @@ def _text_page(rows: list[tuple[int, int]], size: int = 64) -> torch.Tensor:
 @pytest.mark.parametrize("kind", ["clippo", "1t-clip", "2t-clip"])
 def test_embeddings_are_unit_vectors_of_the_preset_size(kind):
     torch.manual_seed(0)
-    model = DualEncoder(TINY, kind=kind, vocab_size=50)
+    model = tiny(kind=kind, vocab_size=50)
     images = torch.randint(0, 256, (3, 3, 64, 64), dtype=torch.uint8)
     texts = torch.stack([_text_page([(5, 30)])] * 2) if kind == "clippo" else torch.tensor([[5, 7, 0, 0], [3, 0, 0, 0]])
     for emb, n in ((model.encode_images(images), 3), (model.encode_texts(texts), 2)):
@@ -38,7 +45,7 @@ def _trained_parameters(model: DualEncoder, loss: torch.Tensor) -> set[str]:
 
 def test_clippo_reads_photos_and_text_with_the_same_weights():
     torch.manual_seed(0)
-    model = DualEncoder(TINY)
+    model = tiny()
     image_params = _trained_parameters(model, model.encode_images(torch.randint(0, 256, (2, 3, 64, 64), dtype=torch.uint8)).sum())
     text_params = _trained_parameters(model, model.encode_texts(torch.stack([_text_page([(3, 40)]), _text_page([(20, 10)])])).sum())
     assert image_params == text_params
@@ -47,16 +54,16 @@ def test_clippo_reads_photos_and_text_with_the_same_weights():
 
 def test_baselines_share_the_trunk_only_in_1t_clip():
     ids = torch.tensor([[4, 5, 6, 0]])
-    one_tower = DualEncoder(TINY, kind="1t-clip", vocab_size=10)
+    one_tower = tiny(kind="1t-clip", vocab_size=10)
     assert any(name.startswith("trunk.") for name in _trained_parameters(one_tower, one_tower.encode_texts(ids).sum()))
-    two_tower = DualEncoder(TINY, kind="2t-clip", vocab_size=10)
+    two_tower = tiny(kind="2t-clip", vocab_size=10)
     used = _trained_parameters(two_tower, two_tower.encode_texts(ids).sum())
     assert used and not any(name.startswith(("trunk.", "patches.")) for name in used)
 
 
 def test_gray_text_equals_the_same_page_replicated_to_rgb():
     torch.manual_seed(0)
-    model = DualEncoder(TINY)
+    model = tiny()
     page = torch.randint(0, 256, (2, 64, 64), dtype=torch.uint8)
     rgb = page[:, None].expand(-1, 3, -1, -1).contiguous()
     torch.testing.assert_close(model.encode_texts(page), model.encode_images(rgb), rtol=1e-5, atol=1e-5)
@@ -64,7 +71,7 @@ def test_gray_text_equals_the_same_page_replicated_to_rgb():
 
 def test_dropping_blank_patches_changes_nothing_when_no_patch_is_blank():
     torch.manual_seed(0)
-    full, dropping = DualEncoder(TINY), DualEncoder(TINY, drop_blank=True)
+    full, dropping = tiny(), tiny(drop_blank=True)
     dropping.load_state_dict(full.state_dict())
     pages = torch.randint(0, 255, (3, 64, 64), dtype=torch.uint8)  # every pixel has some ink
     torch.testing.assert_close(dropping.encode_texts(pages), full.encode_texts(pages), rtol=1e-5, atol=1e-5)
@@ -72,7 +79,7 @@ def test_dropping_blank_patches_changes_nothing_when_no_patch_is_blank():
 
 def test_padding_in_a_dropped_batch_does_not_leak_into_shorter_rows():
     torch.manual_seed(0)
-    model = DualEncoder(TINY, drop_blank=True)
+    model = tiny(drop_blank=True)
     pages = torch.stack([_text_page([(2, 60), (20, 60), (40, 60)]), _text_page([(32, 9)]), torch.full((64, 64), 255, dtype=torch.uint8)])
     together = model.encode_texts(pages)
     alone = torch.cat([model.encode_texts(page[None]) for page in pages])
@@ -86,7 +93,7 @@ def test_rows_attend_in_length_groups_without_changing_any_output(pool):
     """More rows than one attention group (GROUP_ROWS), lengths in no order: the batch gives each
     row exactly what encoding it alone gives, in the input's order."""
     torch.manual_seed(0)
-    model = DualEncoder(get_preset("cpu-tiny", pool=pool), drop_blank=True)
+    model = tiny(pool=pool, drop_blank=True)
     generator = torch.Generator().manual_seed(1)
     lines = torch.randint(1, 8, (GROUP_ROWS * 2 + 5,), generator=generator).tolist()
     pages = torch.stack([_text_page([(2 + 8 * k, 60) for k in range(n)]) for n in lines])
@@ -116,7 +123,7 @@ def test_cpu_attention_equals_scaled_dot_product_attention(rows, heads, length):
 
 
 def test_kept_patches_keep_their_position_embeddings():
-    model = DualEncoder(TINY, drop_blank=True)
+    model = tiny(drop_blank=True)
     page = _text_page([(40, 5)])  # ink only in patch row 5, column 0
     tokens, mask = model.patches(page[None], drop=True)
     full, _ = model.patches(page[None])
@@ -133,7 +140,7 @@ def _drawing(box: tuple[int, int, int, int], size: int = 64) -> torch.Tensor:
 
 
 def test_flat_picture_patches_leave_the_sequence_but_edges_and_photos_stay():
-    model = DualEncoder(TINY, drop_flat=True)
+    model = tiny(drop_flat=True)
     # Rows 12..35 and columns 12..35 cross patch rows/columns 1..4; the inside patches (2..3)^2 are all red.
     drawing, photo = _drawing((12, 12, 36, 36)), torch.randint(0, 256, (3, 64, 64), dtype=torch.uint8)
     _, mask = model.patches(torch.stack([drawing, photo]), drop=True)
@@ -142,7 +149,7 @@ def test_flat_picture_patches_leave_the_sequence_but_edges_and_photos_stay():
 
 def test_padding_in_a_batch_of_drawings_does_not_leak_into_smaller_ones():
     torch.manual_seed(0)
-    model = DualEncoder(get_preset("cpu-tiny", pool="gap"), drop_flat=True)
+    model = tiny(pool="gap", drop_flat=True)
     pictures = torch.stack([_drawing((3, 3, 60, 50)), _drawing((20, 20, 30, 30)), _drawing((0, 0, 0, 0))])
     together = model.encode_images(pictures)
     alone = torch.cat([model.encode_images(picture[None]) for picture in pictures])
@@ -163,7 +170,7 @@ def test_photo_masking_keeps_a_random_share_of_real_tokens_and_never_padding():
 
 def test_masked_photos_are_encoded_from_fewer_patches_only_when_asked():
     torch.manual_seed(0)
-    model = DualEncoder(get_preset("cpu-tiny", pool="gap"))
+    model = tiny(pool="gap")
     photos = torch.randint(0, 256, (2, 3, 64, 64), dtype=torch.uint8)
     torch.testing.assert_close(model.encode_images(photos), model.encode_images(photos))
     masked = model.encode_images(photos, mask_ratio=0.75)

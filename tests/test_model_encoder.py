@@ -8,11 +8,11 @@ from PIL import Image
 
 import engine
 from engine.errors import EngineError
-from engine.model import DualEncoder, get_preset
+from engine.model import DualEncoder, architecture, inputs_for
 from engine.model.tokenizer import Tokenizer, train_tokenizer
-from engine.train.checkpoint import save_checkpoint
+from engine.model.checkpoint import save_checkpoint
 
-TINY = get_preset("cpu-tiny")
+TINY = architecture("cpu-tiny")
 SENTENCES = ["a dog runs on the grass", "two children play in the water", "ein Hund läuft über die Wiese",
              "un chien court dans l'herbe", "一只狗在草地上奔跑", "a man rides a red bicycle"] * 20
 
@@ -38,16 +38,15 @@ def test_tokenizer_pads_with_zero_and_truncates_to_the_context(tokenizer_file):
 @pytest.mark.parametrize("kind", ["1t-clip", "2t-clip", "clippo"])
 def test_load_encodes_images_and_texts_to_unit_rows(kind, tmp_path, tokenizer_file):
     vocab = Tokenizer(tokenizer_file).vocab_size if kind != "clippo" else None
-    model = DualEncoder(TINY, kind=kind, vocab_size=vocab)
-    config = {"preset": TINY.to_dict(), "kind": kind, "vocab_size": vocab, "font_fingerprint": None}
-    save_checkpoint(tmp_path / "ckpt", model, config, tokenizer=tokenizer_file if vocab else None)
+    model = DualEncoder(architecture("cpu-tiny", kind=kind), inputs_for("cpu-tiny"), vocab_size=vocab)
+    save_checkpoint(tmp_path / "ckpt", model, {"font_fingerprint": None}, tokenizer=tokenizer_file if vocab else None)
     encoder = engine.load(tmp_path / "ckpt")
     images = encoder.encode_images(_images(tmp_path), batch_size=3)
     texts = encoder.encode_texts(["a dog runs", "一只狗", ""], batch_size=2)
     for emb, n in ((images, 4), (texts, 3)):
         assert emb.shape == (n, encoder.dim) and emb.dtype == np.float32
         np.testing.assert_allclose(np.linalg.norm(emb, axis=1), 1.0, rtol=1e-5)
-    assert len(encoder.checkpoint_hash) == 64 and encoder.config["kind"] == kind
+    assert len(encoder.checkpoint_hash) == 64 and encoder.config["model"]["kind"] == kind
     with torch.inference_mode():
         direct = model.encode_texts(torch.from_numpy(encoder._text_inputs(["a dog runs"]))).numpy()
     np.testing.assert_allclose(texts[:1], direct, atol=1e-6)

@@ -1,7 +1,7 @@
 """The patch-grid layout (RenderConfig.grid): words on cell boundaries, one line per patch row."""
 import numpy as np
 
-from engine.model import get_preset
+from engine.model import architecture, inputs_for
 from engine.model.inputs import render_config
 from engine.render import RenderConfig
 from engine.render.renderer import Renderer
@@ -60,6 +60,6 @@ def test_cjk_characters_fill_one_cell_each():
 
 
 def test_presets_choose_their_layout():
-    assert render_config(get_preset("cpu-tiny")).grid == 0
-    assert render_config(get_preset("cpu-tiny", text_grid=True)).grid == 8
-    assert render_config(get_preset("cpu-small", text_grid=True)).grid == 16
+    assert render_config(architecture("cpu-tiny"), inputs_for("cpu-tiny", text_grid=False)).grid == 0
+    assert render_config(architecture("cpu-tiny"), inputs_for("cpu-tiny", text_grid=True)).grid == 8
+    assert render_config(architecture("cpu-small"), inputs_for("cpu-small", text_grid=True)).grid == 16

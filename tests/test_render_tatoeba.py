@@ -55,4 +55,4 @@ def test_every_tatoeba_language_renders_without_notdef():
 
     assert not renderer_misses, f"clusters drawn as .notdef although a pinned font has them: {listing(renderer_misses)}"
     if covered_by_no_font:  # a gap in the pinned fonts, not in the renderer: listed, not hidden
-        warnings.warn(f"code points no pinned font covers: {listing(covered_by_no_font)}")
+        warnings.warn(f"code points no pinned font covers: {listing(covered_by_no_font)}", stacklevel=2)

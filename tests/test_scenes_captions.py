@@ -226,10 +226,10 @@ def test_captions_mostly_fit_the_cpu_tiny_text_page(lang):
     """The cpu-tiny model reads text on a 64 px page at 8 px: a caption cut short loses objects,
     so `describe` keeps long scenes terse. Guards against a wordier table or phrasing."""
     render = pytest.importorskip("engine.render", reason="the renderer (engine.render) is not in this checkout yet")
-    from engine.model import get_preset
+    from engine.model import architecture, inputs_for
     from engine.model.inputs import render_config
 
-    renderer = render.Renderer(render_config(get_preset("cpu-tiny"), lang))
+    renderer = render.Renderer(render_config(architecture("cpu-tiny"), inputs_for("cpu-tiny", text_grid=False), lang))
     texts = [caption(case, lang) for case in _random_specs(300)]
     truncated = sum(renderer.render(text).truncated for text in texts)
     assert truncated / len(texts) < 0.25

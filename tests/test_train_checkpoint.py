@@ -3,16 +3,16 @@ from __future__ import annotations
 
 import torch
 
-from engine.model import DualEncoder, get_preset
-from engine.train.checkpoint import find_checkpoint, load_model, load_train_state, save_checkpoint
+from engine.model import DualEncoder, architecture, inputs_for
+from engine.model.checkpoint import find_checkpoint, load_model, load_train_state, save_checkpoint
 
-TINY = get_preset("cpu-tiny")
+TINY = architecture("cpu-tiny")
 
 
 def test_round_trip_restores_weights_config_and_train_state(tmp_path):
     torch.manual_seed(0)
-    model = DualEncoder(TINY, drop_blank=True)
-    config = {"preset": TINY.to_dict(), "kind": "clippo", "drop_blank": True, "step": 7}
+    model = DualEncoder(TINY, inputs_for("cpu-tiny", drop_blank=True))
+    config = {"step": 7}
     save_checkpoint(tmp_path / "ckpt", model, config, train_state={"step": 7, "rng": torch.get_rng_state()})
     save_checkpoint(tmp_path / "ckpt", model, {**config, "step": 8}, train_state={"step": 8})  # overwrite in place
     loaded, loaded_config = load_model(tmp_path / "ckpt")
@@ -24,6 +24,6 @@ def test_round_trip_restores_weights_config_and_train_state(tmp_path):
 
 def test_a_crash_between_the_renames_leaves_the_old_checkpoint_findable(tmp_path):
     model = DualEncoder(TINY)
-    save_checkpoint(tmp_path / "run" / "checkpoint", model, {"preset": TINY.to_dict(), "kind": "clippo"})
+    save_checkpoint(tmp_path / "run" / "checkpoint", model)
     (tmp_path / "run" / "checkpoint").rename(tmp_path / "run" / "checkpoint.old")  # state right after the first rename
     assert find_checkpoint(tmp_path / "run") == tmp_path / "run" / "checkpoint.old"

@@ -41,11 +41,16 @@ def tiny_data(tmp_path_factory) -> Path:
     return root
 
 
+# The recipe's other choices, set back to the plain baseline these tests were written for.
+PLAIN = ("--optimizer", "adamw", "--lr", "1e-3", "--pool", "map", "--no-text-grid", "--photo-mask", "0", "--no-photo-flip",
+         "--set", "caption_langs=null", "--set", "time_budget=null")
+
+
 def _args(data: Path, out: Path, steps: int, *extra: str) -> list[str]:
     return ["--preset", "cpu-tiny", "--data", f"table:path={data / 'captions.tsv'},images={data},lang_col=lang",
             "--data", f"pairs:left={data / 'pairs.de'},right={data / 'pairs.en'},lang=de", "--pair-share", "0.25",
             "--batch-size", "8", "--steps", str(steps), "--warmup", "2", "--log-every", "1", "--workers", "0",
-            "--precision", "fp32", "--cache-dir", str(data / "cache"), "--out", str(out), *extra]
+            "--precision", "fp32", "--cache-dir", str(data / "cache"), "--out", str(out), *PLAIN, *extra]
 
 
 def _losses(run: Path) -> dict[int, float]:
@@ -93,9 +98,26 @@ def test_resume_refuses_changed_settings_and_fresh_runs_refuse_to_overwrite(tiny
     assert main(["train", *_args(tiny_data, out, 2)]) == 2
     assert "--resume" in capsys.readouterr().err
     assert main(["train", *_args(tiny_data, out, 4, "--resume", "--seed", "1")]) == 2
-    assert "--seed" in capsys.readouterr().err
+    assert "train.seed (saved 0, now 1)" in capsys.readouterr().err
     assert main(["train", *_args(tiny_data, out, 4, "--resume", "--text-grid")]) == 2  # captions would be laid out anew
-    assert "--text-grid" in capsys.readouterr().err
+    assert "input.text_grid (saved False, now True)" in capsys.readouterr().err
+    assert main(["train", *_args(tiny_data, out, 4, "--resume", "--val-every", "2")]) == 0  # reporting may change
+
+
+def test_a_checkpoints_own_config_trains_the_same_run(tiny_data, tmp_path, capsys):
+    """config.json of a checkpoint is a valid --config: two steps from it give the first loss of the run it came from."""
+    first = tmp_path / "first"
+    assert main(["train", *_args(tiny_data, first, 2, "--photo-mask", "0.5", "--photo-flip")]) == 0
+    saved = first / "checkpoint" / "config.json"
+    config = json.loads(saved.read_text())
+    assert config["train"]["data"][0]["kind"] == "table" and config["input"]["photo_flip"] is True
+    assert str(first) not in saved.read_text()  # the run directory is not part of the config
+    again = tmp_path / "again"
+    assert main(["train", "--config", str(saved), "--cache-dir", str(tiny_data / "cache"), "--out", str(again)]) == 0
+    assert _losses(again)[1] == pytest.approx(_losses(first)[1], abs=1e-6)
+    assert main(["train", "--config", str(first), "--print-config"]) == 0  # a run directory works too
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["train"] == config["train"] and printed["model"] == config["model"]
 
 
 @pytest.mark.parametrize("extra", [(), ("--captions-per-photo", "2", "--batch-size", "16")], ids=["one-caption", "two-captions"])
@@ -146,7 +168,7 @@ def test_a_text_grid_run_is_read_back_with_its_layout(tiny_data, tmp_path):
     out = tmp_path / "run"
     assert main(["train", *_args(tiny_data, out, 2, "--text-grid")]) == 0
     config = json.loads((out / "checkpoint" / "config.json").read_text())
-    assert config["preset"]["text_grid"] is True
+    assert config["input"]["text_grid"] is True
     encoder = engine.load(out / "checkpoint")
     text = "a yellow bar and a red circle"
     pages = {grid: Renderer(RenderConfig(64, 64, 8, grid=grid)).render(text).pixels for grid in (0, 8)}

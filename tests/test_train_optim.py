@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import torch
 
-from engine.model import DualEncoder, get_preset
+from engine.model import DualEncoder, architecture, inputs_for
 from engine.train.optim import Optimizer, orthogonalise
 
 
@@ -21,7 +21,7 @@ def test_orthogonalise_brings_singular_values_two_decades_apart_near_one():
 
 
 def test_muon_takes_the_linear_layers_and_adamw_the_rest():
-    model = DualEncoder(get_preset("cpu-tiny"), "2t-clip", 100, True, True)
+    model = DualEncoder(architecture("cpu-tiny", kind="2t-clip"), inputs_for("cpu-tiny", drop_blank=True, drop_flat=True), 100)
     optimizer = Optimizer(model, "muon", 1e-3, 0.1)
     adamw, muon = optimizer.parts
     names = {id(p): n for n, p in model.named_parameters()}

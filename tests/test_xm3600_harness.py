@@ -12,10 +12,10 @@ from PIL import Image
 
 from engine.errors import EngineError
 from engine.eval.harness import parse_model_specs
-from engine.model import build_model, get_preset
+from engine.model import DualEncoder, architecture, inputs_for
 from engine.paths import shared_data_dir
 from engine.render import font_fingerprint
-from engine.train.checkpoint import save_checkpoint
+from engine.model.checkpoint import save_checkpoint
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -38,9 +38,8 @@ def tiny_checkpoint(tmp_path_factory) -> Path:
     import torch
 
     torch.manual_seed(0)
-    config = {"preset": get_preset("cpu-tiny").to_dict(), "kind": "clippo", "font_fingerprint": font_fingerprint()}
     directory = tmp_path_factory.mktemp("runs") / "tiny"
-    save_checkpoint(directory, build_model(config), config)
+    save_checkpoint(directory, DualEncoder(architecture("cpu-tiny"), inputs_for("cpu-tiny")), {"font_fingerprint": font_fingerprint()})
     return directory
 
 
@@ -103,7 +102,7 @@ def test_tatoeba_script_on_shared_data(tiny_checkpoint, tmp_path, capsys):
                        "--out", tmp_path / "out", capsys=capsys)
     assert "| deu |" in printed and "| cmn |" in printed
     rows = list(csv.DictReader((tmp_path / "out" / "results.csv").open()))
-    assert {(r["language"], r["direction"]) for r in rows} == {(l, d) for l in ("deu", "cmn") for d in ("xx2en", "en2xx")}
+    assert {(r["language"], r["direction"]) for r in rows} == {(lang, d) for lang in ("deu", "cmn") for d in ("xx2en", "en2xx")}
 
 
 def test_xm3600_script_on_a_slice_of_shared_flickr8k_val(tiny_checkpoint, tmp_path, capsys):

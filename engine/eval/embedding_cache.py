@@ -8,12 +8,13 @@ never reuses stale vectors.
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
+
+from engine.atomic import atomic_path
 
 CHUNK = 512  # items per encoder call: small enough for a live progress bar
 
@@ -52,7 +53,6 @@ def embed_cached(
             bar.update(len(batch))
     embeddings = np.concatenate(chunks) if chunks else np.zeros((0, 0), dtype=np.float32)
     cache_dir.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.stem}.tmp-{os.getpid()}.npy")
-    np.save(tmp, embeddings)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        np.save(tmp, embeddings)
     return embeddings

@@ -75,7 +75,7 @@ def load_models(specs: Sequence[str], cache_dir: Path, device: str = "cpu") -> l
         metadata = {
             "path": str(path),
             "checkpoint_hash": encoder.checkpoint_hash,
-            **{key: config[key] for key in ("kind", "preset", "step") if key in config},
+            **{key: config[key] for key in ("model", "step") if key in config},
         }
         models.append(ModelUnderTest(label, path, encoder, cache_dir, metadata))
     return models

@@ -10,12 +10,13 @@ import csv
 import io
 import json
 import math
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from engine.atomic import write_atomic
 
 CSV_COLUMNS = ("model", "language", "direction", "k", "recall")
 
@@ -69,16 +70,6 @@ def largest_differences(scores: Sequence[Score], model_a: str, model_b: str, k: 
 
 def percent(value: float) -> str:
     return "–" if math.isnan(value) else f"{100 * value:.1f}"
-
-
-def write_atomic(path: Path, data: str | bytes) -> None:
-    """Write beside the target, then rename over it."""
-    tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
-    if isinstance(data, str):
-        tmp.write_text(data, encoding="utf-8")
-    else:
-        tmp.write_bytes(data)
-    os.replace(tmp, path)
 
 
 def results_csv(scores: Sequence[Score]) -> str:

@@ -50,8 +50,8 @@ def build(out: Path, model: Path, items: list[Item], skipped: list[Skipped], fac
         if not embedded.items:
             raise EngineError("nothing to index: no readable images or texts were found" + _first_reasons(skipped + embedded.skipped))
         checkpoint = {"path": str(Path(model).resolve()), "hash": encoder.checkpoint_hash,
-                      "font_fingerprint": encoder.font_fingerprint, "kind": encoder.config.get("kind"),
-                      "preset": encoder.config["preset"]["name"]}
+                      "font_fingerprint": encoder.font_fingerprint, "kind": encoder.model.kind,
+                      "model": encoder.config["model"]["name"]}
         base = {"checkpoint": checkpoint, "dim": encoder.dim, "built_at": _now(), "skipped": [], "history": []}
         return _commit(out, base, _rows(embedded.items, 0), embedded.vectors, None, factory, memory_budget,
                        skipped + embedded.skipped, "build", started)

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from engine.errors import EngineError
 
-EXAMPLES = """examples:
-  engine index build --model runs/small --images ~/Pictures --out my-index
-  engine index build --model runs/small --table captions.tsv --image-col image --text-col caption --out idx
+EXAMPLES = """examples (INDEX_DIR comes first, for every command):
+  engine index build my-index --model runs/small --images ~/Pictures
+  engine index build idx --model runs/small --table captions.tsv --image-col image --text-col caption
   engine index add my-index --images ~/Pictures/2026      # only new or changed files are embedded
   engine query my-index "ein Hund am Strand" -k 5
   engine query my-index --image photo.jpg --modality text --json
@@ -28,8 +28,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                description="Embed photos and/or texts with a checkpoint and write INDEX_DIR atomically: "
                                "an interrupted build leaves any previous index there intact.",
                                epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    build.add_argument("index_dir", nargs="?", type=Path, metavar="INDEX_DIR", help="index directory to create or replace")
+    build.add_argument("--out", type=Path, help=argparse.SUPPRESS)  # the earlier spelling of INDEX_DIR, still accepted
     build.add_argument("--model", required=True, type=Path, help="checkpoint directory (or a run directory holding checkpoint/)")
-    build.add_argument("--out", required=True, type=Path, help="index directory to create or replace")
     _add_item_options(build)
     build.add_argument("--factory", help="faiss index factory string overriding the automatic choice, e.g. 'IVF1024,Flat' or 'HNSW32,Flat'")
     build.add_argument("--memory-budget", metavar="SIZE", help="RAM the index may use, e.g. 2G; picks the fastest index that fits "
@@ -39,7 +40,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add = actions.add_parser("add", help="append new items to an index (already indexed ones are skipped)",
                              description="Embed only the items not yet in INDEX_DIR (same image path and mtime, or same text) "
                              "and append them, atomically.")
-    add.add_argument("index_dir", type=Path, metavar="INDEX_DIR")
+    add.add_argument("index_dir", type=Path, metavar="INDEX_DIR", help="the index to extend")
     add.add_argument("--model", type=Path, help="checkpoint to embed with (default: the one recorded in the index; must match it)")
     _add_item_options(add)
     add.set_defaults(func=_run_add)
@@ -48,7 +49,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                   description="Search INDEX_DIR with a text in any script, or with a picture (--image). "
                                   "Prints rank, score, modality and item; --json for scripts.",
                                   epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
-    query.add_argument("index_dir", type=Path, metavar="INDEX_DIR")
+    query.add_argument("index_dir", type=Path, metavar="INDEX_DIR", help="the index to search")
     query.add_argument("text", nargs="?", help="the query text (any language)")
     query.add_argument("--image", type=Path, help="search with this picture instead of a text")
     query.add_argument("--similar", type=int, metavar="ID", help="search with the item of this id (more like this)")
@@ -61,9 +62,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     serve = subparsers.add_parser("serve", help="serve an index over HTTP (JSON API)",
                                   description="Serve INDEX_DIR over HTTP: GET /search?q=..., POST /search/image (multipart "
                                   "'file'), GET /items/ID, GET /items/ID/similar, GET /health. Localhost only by default.")
-    serve.add_argument("index_dir", type=Path, metavar="INDEX_DIR")
+    serve.add_argument("index_dir", type=Path, metavar="INDEX_DIR", help="the index to serve")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
-    serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--port", type=int, default=8080, help="TCP port to listen on (default 8080)")
     serve.add_argument("--model", type=Path, help="checkpoint to use (default: the one recorded in the index)")
     serve.add_argument("--max-upload-mb", type=float, default=10.0, help="largest accepted request body (default 10 MB)")
     serve.add_argument("--timeout", type=float, default=10.0, help="seconds a search may take before a 504 (default 10)")
@@ -107,10 +108,13 @@ def _run_build(args: argparse.Namespace) -> int:
     from engine.index.build import build
     from engine.index.factory import parse_size
 
+    if (args.index_dir is None) == (args.out is None):
+        raise EngineError("give the index directory once: engine index build INDEX_DIR --model ...")
+    directory = args.index_dir or args.out
     items, skipped = _collect(args)
     budget = parse_size(args.memory_budget) if args.memory_budget else None
-    report = build(args.out, args.model, items, skipped, args.factory, budget, args.workers)
-    _print_report(report, f"built {args.out}")
+    report = build(directory, args.model, items, skipped, args.factory, budget, args.workers)
+    _print_report(report, f"built {directory}")
     return 0
 
 

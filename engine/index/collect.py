@@ -10,12 +10,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
-
 from engine.errors import EngineError
+from engine.tables import read_table
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff"})
-TABLE_READERS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".json": "jsonl", ".parquet": "parquet"}
 COLUMNS = ["id", "modality", "path", "text", "language", "size", "mtime"]
 
 
@@ -79,24 +77,6 @@ def texts_in(path: Path, language: str | None = None) -> list[Item]:
     return [text_item(line, language) for line in lines if line.strip()]
 
 
-def read_table(path: Path) -> pd.DataFrame:
-    """A CSV, TSV, JSON-lines or Parquet table (optionally .gz/.zst/... compressed), by its suffix."""
-    suffixes = [s.lower() for s in path.suffixes]
-    kind = next((TABLE_READERS[s] for s in reversed(suffixes) if s in TABLE_READERS), None)
-    if kind is None:
-        raise EngineError(f"--table {path}: unknown table type; use .csv, .tsv, .jsonl or .parquet")
-    if not path.is_file():
-        raise EngineError(f"--table {path}: no such file")
-    try:
-        if kind == "parquet":
-            return pd.read_parquet(path)
-        if kind == "jsonl":
-            return pd.read_json(path, lines=True, dtype=False)
-        return pd.read_csv(path, sep="\t" if kind == "tsv" else ",", dtype=str, keep_default_na=False, quoting=3 if kind == "tsv" else 0)
-    except (ValueError, OSError) as error:
-        raise EngineError(f"--table {path}: cannot read it as {kind}: {error}") from None
-
-
 def table_items(
     path: Path, image_col: str | None, text_col: str | None, lang_col: str | None = None, image_root: Path | None = None
 ) -> tuple[list[Item], list[Skipped]]:
@@ -108,7 +88,7 @@ def table_items(
     """
     if not image_col and not text_col:
         raise EngineError("--table needs --image-col and/or --text-col")
-    table = read_table(path)
+    table = read_table(path, "--table")
     for flag, column in (("--image-col", image_col), ("--text-col", text_col), ("--lang-col", lang_col)):
         if column and column not in table.columns:
             raise EngineError(f"{flag} {column!r}: no such column in {path} (columns: {', '.join(map(str, table.columns))})")

@@ -17,16 +17,13 @@ from PIL import Image
 from tqdm import tqdm
 
 from engine.index.collect import Item, Skipped
-from engine.index.images import UnreadableImage
+from engine.images import UnreadableImage
 from engine.model.inputs import image_pixels
+from engine.model.precision import cpu_has_native_bf16
 
 IMAGE_BATCH = 64
 TEXT_BATCH = 256
 POOL_MIN = 32  # fewer photos than this are decoded in-process
-# bf16 autocast pays only where the CPU computes in bf16 natively (AVX512-BF16 or AMX; the model
-# issue measured 1.3-1.6x there). On an AVX2-only CPU it is emulated: cpu-small encoded 12 texts/s
-# in bf16 against 61 in fp32 here, so we fall back to fp32.
-NATIVE_BF16 = torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
 
 
 @dataclass
@@ -38,13 +35,13 @@ class Embedded:
 
 def encode_texts(encoder, texts: Sequence[str]) -> np.ndarray:
     """Texts -> unit vectors (bf16 autocast where the CPU has it natively, as in training)."""
-    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=NATIVE_BF16):
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cpu_has_native_bf16()):
         return encoder.encode_texts(list(texts), batch_size=TEXT_BATCH)
 
 
 def encode_images(encoder, images: Sequence[Image.Image]) -> np.ndarray:
     """Decoded pictures -> unit vectors (bf16 autocast as above; the encoder resizes them)."""
-    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=NATIVE_BF16):
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cpu_has_native_bf16()):
         return encoder.encode_images(list(images), batch_size=IMAGE_BATCH)
 
 
@@ -57,7 +54,7 @@ def embed_items(encoder, items: Sequence[Item], workers: int | None = None) -> E
     skipped: list[Skipped] = []
     with tqdm(total=len(items), desc="embedding", unit="item", dynamic_ncols=True) as bar:
         batch: list[tuple[Item, Image.Image]] = []
-        for item, pixels, reason in _decoded(photos, encoder.model.preset.image_size, workers):
+        for item, pixels, reason in _decoded(photos, encoder.model.config.image_size, workers):
             if pixels is None:
                 skipped.append(Skipped(item.path, reason))
                 bar.update(1)

@@ -19,9 +19,8 @@ from tqdm import tqdm
 from engine.errors import EngineError
 from engine.index.ann import VectorSearch, exact_codes, faiss_threads, recall_at_10, tunable_knob
 
-FLAT_LIMIT = 50_000        # exact IndexFlatIP up to here. autofaiss keeps exact search to ~200k, but one query's
-                           # exact scan of 100k x 192 float32 took ~20 ms on one core here (half the 30 ms
-                           # query budget); at 50k it is ~10 ms, and IVF tuned to recall 0.95 is far cheaper
+FLAT_LIMIT = 50_000        # exact IndexFlatIP up to here; above, an exact scan costs a large share of a query's
+                           # time on one core and IVF tuned to recall 0.95 is far cheaper (docs/results.md)
 RECALL_TARGET = 0.95       # recall@10 an approximate index is tuned to reach
 TUNING_MARGIN = 0.01       # aim this much higher: the 1,000-query sample estimates recall only to about
                            # +-0.005 (at 1M vectors, 0.9501 on the sample was 0.9482 on held-out queries)

@@ -19,7 +19,7 @@ from engine.errors import EngineError
 from engine.index import store
 from engine.index.ann import VectorSearch, faiss_threads
 from engine.index.embed import encode_images, encode_texts
-from engine.index.images import UnreadableImage, load_rgb
+from engine.images import UnreadableImage, load_rgb
 
 MODALITIES = ("any", "image", "text")
 
@@ -29,8 +29,7 @@ def one_thread() -> Iterator[None]:
     """Answer one query on one thread (torch and faiss), restoring the settings afterwards.
 
     A single query gains little from a second thread, and on a busy machine spinning OpenMP
-    threads wait for each other: measured here under load (6 on 2 cores), a cpu-small text query
-    took 575 ms on 2 threads and 30 ms on 1; a 676-vector faiss search 20 ms and 0.04 ms.
+    threads wait for each other, which made queries many times slower (docs/reference.md).
     """
     before = torch.get_num_threads()
     torch.set_num_threads(1)
@@ -96,7 +95,7 @@ class Index:
 
     def search_image(self, image: str | Path | bytes | Image.Image, k: int = 10, modality: str = "any") -> pd.DataFrame:
         try:
-            picture = image if isinstance(image, Image.Image) else load_rgb(image, min_side=self.encoder.model.preset.image_size)
+            picture = image if isinstance(image, Image.Image) else load_rgb(image, min_side=self.encoder.model.config.image_size)
         except UnreadableImage as error:
             raise EngineError(f"cannot read the query image: {error}") from None
         with one_thread():

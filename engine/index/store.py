@@ -26,6 +26,7 @@ import faiss
 import numpy as np
 import pandas as pd
 
+from engine.atomic import atomic_path
 from engine.errors import EngineError
 
 FORMAT = "engine-index"
@@ -92,11 +93,11 @@ def check_writable(directory: Path) -> None:
     """Refuse to write an index into a folder that holds something else."""
     directory = Path(directory)
     if directory.exists() and not directory.is_dir():
-        raise EngineError(f"--out {directory}: exists and is not a directory")
+        raise EngineError(f"index directory {directory}: exists and is not a directory")
     if directory.is_dir() and not (directory / MANIFEST).exists():
         foreign = [p.name for p in directory.iterdir() if p.name != LOCK and not _ours(p.name)]
         if foreign:
-            raise EngineError(f"--out {directory}: folder is not empty and not an index ({', '.join(sorted(foreign)[:3])}...); choose another")
+            raise EngineError(f"index directory {directory}: folder is not empty and not an index ({', '.join(sorted(foreign)[:3])}...); choose another")
 
 
 def commit(directory: Path, manifest: dict, index: faiss.Index, metadata: pd.DataFrame, vectors: np.ndarray) -> dict:
@@ -128,12 +129,9 @@ def _ours(name: str) -> bool:
 
 
 def _write(path: Path, write) -> None:
-    """Write through `<name>.tmp-<pid>`, flush it to disk, rename it into place."""
-    tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
-    write(tmp)
-    with open(tmp, "rb") as handle:
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    """Write through a temporary name, flush it to disk, rename it into place."""
+    with atomic_path(path, durable=True) as tmp:
+        write(tmp)
 
 
 def _save_vectors(path: Path, vectors: np.ndarray, chunk: int = 262_144) -> None:

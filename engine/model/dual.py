@@ -14,29 +14,25 @@ import torch.nn.functional as F
 from torch import nn
 
 from engine.errors import EngineError
-from engine.model.presets import Preset, preset_from_dict
+from engine.model.config import InputConfig, ModelConfig
 from engine.model.vit import LOG_TEMPERATURE_INIT, PatchEmbed, TokenEmbed, Trunk, init_linear_layers, random_patches
 
-KINDS = ("clippo", "1t-clip", "2t-clip")
+__all__ = ["DualEncoder"]
 MAX_TEMPERATURE = 100.0
 
 
 class DualEncoder(nn.Module):
-    def __init__(
-        self, preset: Preset, kind: str = "clippo", vocab_size: int | None = None,
-        drop_blank: bool = False, drop_flat: bool = False,
-    ) -> None:
+    def __init__(self, config: ModelConfig, inputs: InputConfig | None = None, vocab_size: int | None = None) -> None:
         super().__init__()
-        if kind not in KINDS:
-            raise EngineError(f"unknown model kind {kind!r}; choose one of: {', '.join(KINDS)}")
-        if kind != "clippo" and not vocab_size:
-            raise EngineError(f"{kind} needs a tokenizer (vocab_size); train one with `engine tokenizer train`")
-        self.preset, self.kind = preset, kind
-        self.drop_blank, self.drop_flat = drop_blank, drop_flat  # which inputs lose empty patches
-        self.patches = PatchEmbed(preset)
-        self.trunk = Trunk(preset)
-        self.tokens = TokenEmbed(vocab_size, preset) if kind != "clippo" else None
-        self.text_trunk = Trunk(preset) if kind == "2t-clip" else None
+        inputs = inputs or InputConfig()
+        if config.kind != "clippo" and not vocab_size:
+            raise EngineError(f"{config.kind} needs a tokenizer (vocab_size); train one with `engine tokenizer train`")
+        self.config, self.inputs, self.kind, self.vocab_size = config, inputs, config.kind, vocab_size
+        self.drop_blank, self.drop_flat = inputs.drop_blank, inputs.drop_flat  # which inputs lose empty patches
+        self.patches = PatchEmbed(config)
+        self.trunk = Trunk(config)
+        self.tokens = TokenEmbed(vocab_size, config.width, inputs.context_length) if self.kind != "clippo" else None
+        self.text_trunk = Trunk(config) if self.kind == "2t-clip" else None
         init_linear_layers(self)
         self.log_temperature = nn.Parameter(torch.tensor(LOG_TEMPERATURE_INIT))
         self.logit_bias = nn.Parameter(torch.tensor(-10.0))  # used by the sigmoid loss only
@@ -66,14 +62,3 @@ class DualEncoder(nn.Module):
             tokens, mask = self.tokens(texts)
             embedded = (self.text_trunk or self.trunk)(tokens, mask)
         return F.normalize(embedded.float(), dim=-1)
-
-
-def build_model(config: dict) -> DualEncoder:
-    """Build from a checkpoint-style config: {"preset": {...fields}, "kind", "vocab_size", "drop_blank", "drop_flat"}."""
-    return DualEncoder(
-        preset_from_dict(config["preset"]),
-        kind=config.get("kind", "clippo"),
-        vocab_size=config.get("vocab_size"),
-        drop_blank=bool(config.get("drop_blank", False)),
-        drop_flat=bool(config.get("drop_flat", False)),
-    )

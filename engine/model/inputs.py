@@ -12,26 +12,25 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from engine.model.presets import Preset
+from engine.images import load_rgb, to_rgb
+from engine.model.config import InputConfig, ModelConfig
 
 
-def render_config(preset: Preset, lang: str | None = None):
-    """The renderer settings of a preset: a square page of the model's input size, text at `text_px`."""
+def render_config(model: ModelConfig, inputs: InputConfig, lang: str | None = None):
+    """The renderer settings of a model: a square page of its input size, text at `inputs.text_px`."""
     from engine.render import RenderConfig  # the renderer loads fonts: import only when text is drawn
 
-    grid = preset.patch if preset.text_grid else 0
-    return RenderConfig(width=preset.image_size, height=preset.image_size, font_size=preset.text_px, lang=lang, grid=grid)
+    grid = model.patch if inputs.text_grid else 0
+    return RenderConfig(width=model.image_size, height=model.image_size, font_size=inputs.text_px, lang=lang, grid=grid)
 
 
 def image_pixels(image: Image.Image | str | Path, size: int) -> np.ndarray:
     """Any picture or image file -> uint8 (3, size, size) RGB, squashed to the square input.
 
-    Mode conversion (CMYK, 16-bit, palette, alpha onto white) is `engine.index.images`' job, so
-    that indexing and training decode alike. Squashing (no crop) matches the Flickr8k images,
+    Mode conversion (CMYK, 16-bit, palette, alpha onto white) is `engine.images`' job, so that
+    indexing and training decode alike. Squashing (no crop) matches the Flickr8k images,
     which were squashed to 224x224 before they reached us.
     """
-    from engine.index.images import load_rgb, to_rgb  # shared decoder (index module owns it)
-
     picture = load_rgb(image, min_side=size) if isinstance(image, (str, Path)) else to_rgb(image)
     if picture.size != (size, size):
         picture = picture.resize((size, size), Image.BICUBIC)
@@ -45,14 +44,14 @@ class TextInputs:
     captions seen again (several epochs, validation) are not drawn twice.
     """
 
-    def __init__(self, preset: Preset, tokenizer=None, cache_size: int = 20_000) -> None:
-        self.preset, self.tokenizer = preset, tokenizer
+    def __init__(self, model: ModelConfig, inputs: InputConfig, tokenizer=None, cache_size: int = 20_000) -> None:
+        self.model, self.inputs, self.tokenizer = model, inputs, tokenizer
         self._renderers: dict[str | None, object] = {}
         self.page = lru_cache(maxsize=cache_size)(self._render)
 
     def __call__(self, texts: Sequence[str], langs: Sequence[str | None] | None = None) -> np.ndarray:
         if self.tokenizer is not None:
-            return self.tokenizer.encode(texts, self.preset.context_length)
+            return self.tokenizer.encode(texts, self.inputs.context_length)
         hints = langs if langs is not None else [None] * len(texts)
         return np.stack([self.page(text, render_lang(lang)) for text, lang in zip(texts, hints)])
 
@@ -60,7 +59,7 @@ class TextInputs:
         if lang not in self._renderers:
             from engine.render import Renderer
 
-            self._renderers[lang] = Renderer(render_config(self.preset, lang))
+            self._renderers[lang] = Renderer(render_config(self.model, self.inputs, lang))
         return self._renderers[lang].render(text).pixels
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import sentencepiece as spm
 
+from engine.atomic import atomic_path
 from engine.errors import EngineError
 
 
@@ -40,7 +41,7 @@ def train_tokenizer(texts: Iterable[str], out: Path, vocab_size: int, max_senten
     """Train a unigram SentencePiece model on `texts`, written atomically to `out` (a .model file)."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=out.parent) as tmp:
+    with tempfile.TemporaryDirectory(dir=out.parent) as tmp, atomic_path(out) as written:
         prefix = os.path.join(tmp, "spm")
         try:
             spm.SentencePieceTrainer.train(
@@ -50,5 +51,5 @@ def train_tokenizer(texts: Iterable[str], out: Path, vocab_size: int, max_senten
             )
         except RuntimeError as error:  # e.g. vocab_size larger than the text allows
             raise EngineError(f"tokenizer training failed: {error}") from None
-        os.replace(prefix + ".model", out)
+        os.replace(prefix + ".model", written)
     return out

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine.model.presets import Preset
+from engine.model.config import ModelConfig
 
 PAPER_WHITE = 255
 
@@ -32,8 +32,7 @@ class Layout:
     the work when lengths vary as much as captions do. Attention needs a padded layout, and padded
     to the batch's longest row it costs rows x longest^2 (captions: 19 tokens on average, up to
     40). So the rows are sorted by length and attend in groups of GROUP_ROWS, each group padded to
-    its own longest row with a key mask: 39 % of the attention work on batches of 192 scene
-    captions, and a demo training step 8-10 % faster (docs/training-notes.md, sixth round). Packed
+    its own longest row with a key mask (the saving: docs/training-notes.md, sixth round). Packed
     tokens follow the sorted row order; `unpack` restores the input's order. Without a mask every
     token is real and nothing is moved.
     """
@@ -91,10 +90,8 @@ def attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, key_mask: torch
     """softmax(q k^T / sqrt(d)) v over (B, heads, N, d), keys masked where `key_mask` (B, 1, 1, N) is False.
 
     On CUDA: F.scaled_dot_product_attention and its fused kernels. On CPU the same product written
-    out is faster for the short sequences these models attend over (forward and backward, two
-    threads): 3.2 against 6.3 ms for 32 captions of 40 tokens in heads of 32, 2.0 against 5.5 ms
-    for 64 pictures of 12, 25 against 28-33 ms for 128 full pages of 64. Attention is a small part
-    of a step, so the demo training step gains about 4 % (docs/training-notes.md, seventh round).
+    out is faster for the short sequences these models attend over, forward and backward
+    (docs/training-notes.md, seventh round).
     Every row keeps at least one real key, so no softmax row is all -inf.
     """
     if q.is_cuda:
@@ -181,12 +178,12 @@ class Trunk(nn.Module):
     Returns unnormalised embeddings; the caller L2-normalises in fp32.
     """
 
-    def __init__(self, preset: Preset) -> None:
+    def __init__(self, model: ModelConfig) -> None:
         super().__init__()
-        self.blocks = nn.ModuleList(Block(preset.width, preset.heads, preset.mlp_ratio) for _ in range(preset.depth))
-        self.norm = nn.LayerNorm(preset.width, eps=1e-6)
-        self.head = MAPHead(preset.width, preset.heads, preset.mlp_ratio) if preset.pool == "map" else None
-        self.proj = nn.Linear(preset.width, preset.embed_dim)
+        self.blocks = nn.ModuleList(Block(model.width, model.heads, model.mlp_ratio) for _ in range(model.depth))
+        self.norm = nn.LayerNorm(model.width, eps=1e-6)
+        self.head = MAPHead(model.width, model.heads, model.mlp_ratio) if model.pool == "map" else None
+        self.proj = nn.Linear(model.width, model.embed_dim)
 
     def forward(self, tokens: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         layout = Layout(mask)
@@ -229,11 +226,11 @@ class PatchEmbed(nn.Module):
     own position embeddings and the batch is padded to its longest row with a mask.
     """
 
-    def __init__(self, preset: Preset) -> None:
+    def __init__(self, model: ModelConfig) -> None:
         super().__init__()
-        self.patch = preset.patch
-        self.proj = nn.Linear(3 * preset.patch * preset.patch, preset.width)
-        self.pos = nn.Parameter(torch.randn(1, preset.grid * preset.grid, preset.width) * 0.02)
+        self.patch = model.patch
+        self.proj = nn.Linear(3 * model.patch * model.patch, model.width)
+        self.pos = nn.Parameter(torch.randn(1, model.grid * model.grid, model.width) * 0.02)
 
     def forward(self, pixels: torch.Tensor, drop: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
         """With `drop`, patches that carry nothing leave the sequence: for text (gray) the blank ones,
@@ -287,10 +284,10 @@ def random_patches(tokens: torch.Tensor, mask: torch.Tensor | None, keep: float,
 class TokenEmbed(nn.Module):
     """Token ids (B, L), 0 = padding -> token embeddings plus learned positions (tokenizer baselines)."""
 
-    def __init__(self, vocab_size: int, preset: Preset) -> None:
+    def __init__(self, vocab_size: int, width: int, context_length: int) -> None:
         super().__init__()
-        self.table = nn.Embedding(vocab_size, preset.width)
-        self.pos = nn.Parameter(torch.randn(1, preset.context_length, preset.width) * 0.02)
+        self.table = nn.Embedding(vocab_size, width)
+        self.pos = nn.Parameter(torch.randn(1, context_length, width) * 0.02)
         nn.init.normal_(self.table.weight, std=0.02)
 
     def forward(self, ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import re
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
+from engine.atomic import atomic_path
 from engine.errors import EngineError
 from engine.render.renderer import Rendered, RenderConfig, Renderer
 
@@ -52,9 +52,8 @@ def save_png(pixels: np.ndarray, path: Path) -> None:
     """Write a PNG under a temporary name, then rename it into place."""
     if path.parent and not path.parent.exists():
         raise EngineError(f"output folder {path.parent} does not exist")
-    temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    Image.fromarray(pixels).save(temporary, format="PNG")
-    temporary.replace(path)
+    with atomic_path(path) as temporary:
+        Image.fromarray(pixels).save(temporary, format="PNG")
 
 
 def contact_sheet(images: list[Rendered]) -> np.ndarray:

@@ -2,8 +2,8 @@
 
 Geometry is in fractions of the canvas and the jitter comes from the scene's own seed, so the
 same scene looks the same at 64 px (the `cpu-tiny` input) and at 224 px (thumbnails, bigger
-presets). Shapes are drawn at 4x and box-downsampled, which anti-aliases their edges cheaply
-(about 0.3 ms a picture at 64 px, so the trainer can draw on the fly).
+sizes). Shapes are drawn at 4x and box-downsampled, which anti-aliases their edges cheaply
+enough for the trainer to draw on the fly.
 """
 from __future__ import annotations
 

@@ -2,13 +2,12 @@
 all read. The folder appears complete or not at all (written aside, then renamed)."""
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
 from tqdm import tqdm
 
+from engine.atomic import atomic_path
 from engine.scenes.draw import draw_scene
 from engine.scenes.scene import Scene
 
@@ -20,11 +19,8 @@ def picture_name(index: int) -> str:
 def write_pictures(scenes: Sequence[Scene], directory: Path, size: int) -> list[Path]:
     """Draw every scene at `size` px into `directory` (replacing it); returns the files in scene order."""
     directory = Path(directory)
-    tmp = directory.with_name(f"{directory.name}.tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    for index, scene in enumerate(tqdm(scenes, desc=f"drawing scenes at {size}px", unit="img", leave=False)):
-        draw_scene(scene, size).save(tmp / picture_name(index), compress_level=1)
-    shutil.rmtree(directory, ignore_errors=True)
-    os.replace(tmp, directory)
+    with atomic_path(directory) as tmp:
+        tmp.mkdir(parents=True)
+        for index, scene in enumerate(tqdm(scenes, desc=f"drawing scenes at {size}px", unit="img", leave=False)):
+            draw_scene(scene, size).save(tmp / picture_name(index), compress_level=1)
     return [directory / picture_name(i) for i in range(len(scenes))]

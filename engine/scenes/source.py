@@ -23,9 +23,9 @@ from engine.train.image_cache import default_cache_dir
 
 
 @register_source("scenes")
-def scenes(count: str = "20000", seed: str = "0", size: str = "64", langs: str | None = None) -> ImageCaptions:
+def scenes(count: int = 20000, seed: int | str = 0, size: int = 64, langs: str | None = None) -> ImageCaptions:
     """`count` scenes of training seed `seed` drawn at `size` px, captioned in `langs` (default: all 18)."""
-    n, px = int(count), int(size)
+    n, px = count, size
     wanted = _languages(langs)
     if n < 1 or px < 8:
         raise EngineError(f"scenes: need count >= 1 and size >= 8 (got count={n}, size={px})")
@@ -34,7 +34,7 @@ def scenes(count: str = "20000", seed: str = "0", size: str = "64", langs: str |
     if not directory.is_dir():  # written aside and renamed: present means complete
         write_pictures(collection, directory, px)
     pool = ImageCaptions(images=[directory / picture_name(i) for i in range(n)])
-    for lang in tqdm(wanted, desc=f"captioning {n} scenes", unit="language", leave=False):  # ~0.6 s per 1,000 scenes
+    for lang in tqdm(wanted, desc=f"captioning {n} scenes", unit="language", leave=False):
         for index, (_, text) in enumerate(queries(collection, lang, seed=f"train:{seed}:{lang}")):
             pool.caption_image.append(index)
             pool.caption_text.append(text)
@@ -43,11 +43,11 @@ def scenes(count: str = "20000", seed: str = "0", size: str = "64", langs: str |
 
 
 @register_source("scene-pairs")
-def scene_pairs(count: str = "20000", seed: str = "0", langs: str | None = None, pivot: str | None = None) -> TextPairs:
+def scene_pairs(count: int = 20000, seed: int | str = 0, langs: str | None = None, pivot: str | None = None) -> TextPairs:
     """For each of `count` scenes and each language: one description of the scene worded in that
     language and in another one — the `pivot` language if given (as translation corpora pair
     every language with English), else one drawn at random."""
-    n, wanted = int(count), _languages(langs)
+    n, wanted = count, _languages(langs)
     if pivot is not None and pivot not in LANGUAGES:
         raise EngineError(f"scene-pairs: no captions in pivot {pivot!r}; choose from {', '.join(LANGUAGES)}")
     if n < 1 or len(set(wanted) | ({pivot} if pivot else set())) < 2:

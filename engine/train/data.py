@@ -8,18 +8,20 @@ adds a source with `@register_source("name")` (the scene collection does).
 """
 from __future__ import annotations
 
-import csv
 import gzip
 import importlib
+import inspect
 import json
+import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import pandas as pd
+from typing import Any
 
 from engine.errors import EngineError
 from engine.paths import shared_data_dir
+from engine.tables import read_table
+from engine.typed import convert
 
 
 @dataclass
@@ -58,30 +60,95 @@ def register_source(name: str):
     return add
 
 
-def parse_spec(spec: str) -> tuple[str, dict[str, str]]:
-    kind, _, rest = spec.partition(":")
-    options: dict[str, str] = {}
-    for item in filter(None, rest.split(",")):
-        key, eq, value = item.partition("=")
-        if not eq:
-            raise EngineError(f"bad data spec {spec!r}: {item!r} is not key=value")
-        options[key.strip()] = value.strip()
-    return kind.strip(), options
+def texts_of(images: ImageCaptions, pairs: TextPairs, langs: set[str]) -> list[str]:
+    """Caption and pair texts in `langs` (all when empty), in source order: what a vocabulary is fitted on."""
+    keep = (lambda lang: lang in langs) if langs else (lambda lang: True)
+    texts = [t for t, lang in zip(images.caption_text, images.caption_lang) if keep(lang)]
+    texts += [t for t, lang in zip(pairs.left, pairs.lang) if keep(lang)]
+    return texts + [t for t, lang in zip(pairs.right, pairs.right_lang) if keep(lang)]
 
 
-def load_source(spec: str) -> Source:
-    """Build the pool a spec names, with a clear error for unknown kinds, options and paths."""
-    kind, options = parse_spec(spec)
+def builder(kind: str) -> Callable[..., Source]:
+    """The registered builder of a source kind (plugins imported on first use)."""
     if kind not in SOURCES and kind in PLUGIN_SOURCES:
         importlib.import_module(PLUGIN_SOURCES[kind])
     if kind not in SOURCES:
-        raise EngineError(f"unknown data source {kind!r} in {spec!r}; known: {', '.join(sorted({*SOURCES, *PLUGIN_SOURCES}))}")
+        raise EngineError(f"unknown data source {kind!r}; known: {', '.join(known_sources())}")
+    return SOURCES[kind]
+
+
+def known_sources() -> list[str]:
+    return sorted({*SOURCES, *PLUGIN_SOURCES})
+
+
+@dataclass(frozen=True)
+class DataSource:
+    """One training or validation source: a kind and its options, typed by the builder's signature.
+
+    Written as a spec on the command line (`scenes:count=10000,seed=0`; lists inside a value use
+    `+`) and as {"kind": ..., "options": {...}} in a config file, where numbers are numbers.
+    """
+
+    kind: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "options", typed_options(self.kind, self.options))
+
+    @classmethod
+    def parse(cls, spec: str) -> DataSource:
+        kind, _, rest = spec.partition(":")
+        options: dict[str, str] = {}
+        for item in filter(None, rest.split(",")):
+            key, eq, value = item.partition("=")
+            if not eq:
+                raise EngineError(f"bad data spec {spec!r}: {item!r} is not key=value")
+            options[key.strip()] = value.strip()
+        return cls(kind.strip(), options)
+
+    @property
+    def spec(self) -> str:
+        options = ",".join(f"{key}={value}" for key, value in self.options.items())
+        return f"{self.kind}:{options}" if options else self.kind
+
+
+def typed_options(kind: str, options: dict[str, Any]) -> dict[str, Any]:
+    """Options checked against the builder's parameters and converted to their types ("10000" -> 10000)."""
+    make = builder(kind)
+    hints = typing.get_type_hints(make)
+    parameters = inspect.signature(make).parameters
+    unknown = [key for key in options if key not in parameters]
+    if unknown:
+        raise EngineError(f"data source {kind}: unknown option(s) {', '.join(unknown)}; options: {', '.join(parameters)}")
+    missing = [name for name, p in parameters.items() if p.default is inspect.Parameter.empty and name not in options]
+    if missing:
+        raise EngineError(f"data source {kind}: needs {', '.join(f'{m}=...' for m in missing)}")
+    return {key: _typed(hints.get(key, str), value, f"data source {kind}: {key}") for key, value in options.items()}
+
+
+def _typed(kind: Any, value: Any, where: str) -> Any:
+    """A spec's string as the parameter's type ("10000" -> 10000; for `int | str`, a number where it is one)."""
+    wanted = [t for t in typing.get_args(kind) if t is not type(None)] or [kind]
+    if isinstance(value, str):
+        for number in (t for t in wanted if t in (int, float)):
+            try:
+                return number(value)
+            except ValueError:
+                pass
+        if str not in wanted:
+            raise EngineError(f"{where}: expected {' or '.join(t.__name__ for t in wanted)}, got {value!r}")
+    return convert(kind, value, where)
+
+
+def load_source(source: str | DataSource) -> Source:
+    """Build the pool a source names, with a clear error for unknown kinds, options and paths."""
+    source = DataSource.parse(source) if isinstance(source, str) else source
     try:
-        return SOURCES[kind](**options)
+        return builder(source.kind)(**source.options)
     except TypeError as error:
-        raise EngineError(f"bad options in data spec {spec!r}: {error}") from None
+        raise EngineError(f"bad options in data source {source.spec!r}: {error}") from None
     except (OSError, ValueError, KeyError, json.JSONDecodeError) as error:
-        raise EngineError(f"cannot read data spec {spec!r}: {error}") from None
+        raise EngineError(f"cannot read data source {source.spec!r}: {error}") from None
 
 
 def _list(value: str | None) -> set[str] | None:
@@ -101,21 +168,6 @@ def _read_lines(path: Path) -> list[str]:
     opener = gzip.open if path.suffix == ".gz" else open
     with opener(path, "rt", encoding="utf-8") as handle:
         return handle.read().splitlines()
-
-
-def read_table(path: str | Path) -> pd.DataFrame:
-    """CSV, TSV, JSONL or Parquet (optionally .gz) into a DataFrame of strings."""
-    path = Path(path)
-    name = path.name.removesuffix(".gz")
-    if name.endswith(".parquet"):
-        return pd.read_parquet(path)
-    if name.endswith((".jsonl", ".ndjson")):
-        return pd.read_json(path, lines=True, dtype=False)
-    if name.endswith((".tsv", ".txt")):
-        return pd.read_csv(path, sep="\t", quoting=csv.QUOTE_NONE, dtype=str, keep_default_na=False)
-    if name.endswith(".csv"):
-        return pd.read_csv(path, dtype=str, keep_default_na=False)
-    raise EngineError(f"{path}: unknown table format (use .csv, .tsv, .jsonl or .parquet, optionally .gz)")
 
 
 def image_captions_from_rows(images: list[str], texts: list[str], langs: list[str], image_dir: Path) -> ImageCaptions:
@@ -266,9 +318,6 @@ def _flickr8k_multi30k_images(flickr_dir: Path, splits: set[str]) -> set[str]:
     if not splits:
         return set()
     members = set().union(*(_read_lines(flickr_dir / "splits" / f"{s}.txt") for s in splits))
-    with open(flickr_dir / "multi30k_map.tsv", encoding="utf-8") as handle:
-        return {row["multi30k_image"] for row in csv.DictReader(handle, delimiter="\t") if row["image"] in members}
+    mapping = read_table(flickr_dir / "multi30k_map.tsv")
+    return set(mapping.loc[mapping["image"].isin(members), "multi30k_image"])
 
-
-# The built-in scene collection registers `scenes` and `scene-pairs` itself (engine/scenes/source.py).
-import engine.scenes.source  # noqa: E402,F401

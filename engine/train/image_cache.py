@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from engine.atomic import atomic_path
 from engine.model.inputs import image_pixels
 
 CHUNK = 256
@@ -42,20 +43,19 @@ def cached_images(paths: list[Path], size: int, cache_dir: Path | None = None, w
     pixels_path, valid_path = cache_dir / f"{key}-{size}.npy", cache_dir / f"{key}-{size}.valid.npy"
     if not (pixels_path.exists() and valid_path.exists()):
         cache_dir.mkdir(parents=True, exist_ok=True)
-        tmp = pixels_path.with_name(f"{pixels_path.stem}.tmp-{os.getpid()}.npy")
-        out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=(len(paths), 3, size, size))
         valid = np.zeros(len(paths), dtype=bool)
         chunks = [paths[i : i + CHUNK] for i in range(0, len(paths), CHUNK)]
-        with ProcessPoolExecutor(workers) as pool, tqdm(total=len(paths), desc=f"decoding photos at {size}px", unit="img") as bar:
-            for index, (pixels, errors) in enumerate(pool.map(_decode_chunk, chunks, [size] * len(chunks))):
-                out[index * CHUNK : index * CHUNK + len(pixels)] = pixels
-                valid[index * CHUNK : index * CHUNK + len(pixels)] = [e is None for e in errors]
-                for error in filter(None, errors):
-                    tqdm.write(f"skipping unreadable photo {error}")
-                bar.update(len(pixels))
-        out.flush()
-        del out
-        np.save(valid_path.with_name(valid_path.name + ".tmp.npy"), valid)
-        os.replace(valid_path.with_name(valid_path.name + ".tmp.npy"), valid_path)
-        os.replace(tmp, pixels_path)
+        with atomic_path(pixels_path) as tmp:  # the pixels last: present means complete
+            out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=(len(paths), 3, size, size))
+            with ProcessPoolExecutor(workers) as pool, tqdm(total=len(paths), desc=f"decoding photos at {size}px", unit="img") as bar:
+                for index, (pixels, errors) in enumerate(pool.map(_decode_chunk, chunks, [size] * len(chunks))):
+                    out[index * CHUNK : index * CHUNK + len(pixels)] = pixels
+                    valid[index * CHUNK : index * CHUNK + len(pixels)] = [e is None for e in errors]
+                    for error in filter(None, errors):
+                        tqdm.write(f"skipping unreadable photo {error}")
+                    bar.update(len(pixels))
+            out.flush()
+            del out
+            with atomic_path(valid_path) as valid_tmp:
+                np.save(valid_tmp, valid)
     return np.load(pixels_path, mmap_mode="r"), np.load(valid_path)

@@ -1,6 +1,6 @@
-"""The training loop, readable in one sitting: data -> model -> contrastive loss -> AdamW (or Muon).
+"""The training loop, readable in one sitting: data -> model -> contrastive loss -> Muon (or AdamW).
 
-`train(args)` runs in one process or under torchrun (one rank per process, gloo or NCCL). Every
+`train(config, out)` runs in one process or under torchrun (one rank per process, gloo or NCCL). Every
 rank builds the same model from the same seed and computes the loss over the global batch
 (features gathered with gradients); gradients are then averaged across ranks, so all ranks stay
 identical without DistributedDataParallel.
@@ -11,7 +11,6 @@ import json
 import math
 import os
 import time
-from argparse import Namespace
 from pathlib import Path
 
 import numpy as np
@@ -20,93 +19,92 @@ import torch.distributed as dist
 from tqdm import tqdm
 
 from engine.errors import EngineError
-from engine.model import DualEncoder, get_preset
+from engine.model.checkpoint import TOKENIZER, find_checkpoint, load_model, load_train_state, read_config, save_checkpoint
+from engine.model.dual import DualEncoder
 from engine.model.inputs import TextInputs
-from engine.model.tokenizer import Tokenizer
+from engine.model.precision import autocast_dtype
+from engine.model.tokenizer import Tokenizer, train_tokenizer
 from engine.train.batches import Sampler, StepBatches, merge_pools
-from engine.train.checkpoint import find_checkpoint, load_model, load_train_state, read_config, save_checkpoint
-from engine.train.data import load_source
+from engine.train.config import Config, differences, from_json
+from engine.train.data import ImageCaptions, load_source, texts_of
 from engine.train.image_cache import cached_images
 from engine.train.loss import contrastive_loss
 from engine.train.optim import Optimizer
 from engine.train.validate import Validation
+from engine.typed import to_dict
 
-# Settings a resumed run must share with the run it continues (the batches depend on them).
-RESUME_KEYS = ("preset", "kind", "data", "batch_size", "pair_share", "captions_per_photo", "caption_langs", "seed", "drop_blank", "drop_flat", "pool", "text_grid",
-               "loss", "optimizer")
 WARM_UP_STEPS = 2        # steps not timed: the first ones also start the data workers
 CALIBRATION_STEPS = 8    # steps timed before the first estimate of how many steps fit the time budget
 RE_ESTIMATE_EVERY = 10   # steps between later estimates (the first steps are slower than the rest)
 
 
-def train(args: Namespace) -> dict:
-    """Run (or continue) a training run; returns the final validation metrics."""
-    rank, world = _init_distributed(args.device)
-    device = torch.device(f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}" if args.device == "cuda" else "cpu")
+def train(config: Config, out: Path, resume: bool = False, cache_dir: Path | None = None) -> dict:
+    """Run (or continue) a training run in `out`; returns the final validation metrics."""
+    config.check_runnable()
+    run = config.train
+    rank, world = _init_distributed(run.device)
+    device = torch.device(f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}" if run.device == "cuda" else "cpu")
     started = time.monotonic()
-    out = Path(args.out)
-    resume_from = _resume_source(args, out)
+    out = Path(out)
+    resume_from = _resume_source(config, out, resume)
 
-    overrides = {"pool": args.pool, "text_grid": args.text_grid}
-    preset = get_preset(args.preset, **{k: v for k, v in overrides.items() if v is not None})
-    tokenizer_path = _tokenizer_path(args, resume_from)
+    images, pairs = merge_pools([load_source(source) for source in run.data])
+    tokenizer_path = _tokenizer_path(config, out, resume_from, images, pairs, rank)
     tokenizer = Tokenizer(tokenizer_path) if tokenizer_path else None
-    text_inputs = TextInputs(preset, tokenizer)
+    text_inputs = TextInputs(config.model, config.input, tokenizer)
+    pixels, usable = _shared_image_cache(images.images, config.model.image_size, cache_dir, rank)
+    sampler = Sampler(images, pairs, run.batch_size, run.pair_share, run.caption_langs, run.seed, world, usable,
+                      run.captions_per_photo)
 
-    images, pairs = merge_pools([load_source(spec) for spec in args.data])
-    pixels, usable = _shared_image_cache(images.images, preset.image_size, args.cache_dir, rank)
-    sampler = Sampler(images, pairs, args.batch_size, args.pair_share, _weights(args.caption_langs), args.seed, world, usable,
-                      args.captions_per_photo)
-
-    torch.manual_seed(args.seed)
-    model = DualEncoder(preset, args.kind, tokenizer.vocab_size if tokenizer else None, args.drop_blank, args.drop_flat).to(device)
-    optimizer = Optimizer(model, args.optimizer, args.lr, args.weight_decay)
-    schedule = WarmupCosine(args.warmup, args.steps)
+    torch.manual_seed(run.seed)
+    model = DualEncoder(config.model, config.input, tokenizer.vocab_size if tokenizer else None).to(device)
+    optimizer = Optimizer(model, run.optimizer, run.lr, run.weight_decay)
+    schedule = WarmupCosine(run.warmup, run.steps)
     step = 0
     if resume_from:
         step = _restore(resume_from, model, optimizer, schedule)
 
-    validation = _validation(args, preset, text_inputs, rank)
-    config = _checkpoint_config(args, preset, tokenizer)
+    validation = _validation(config, text_inputs, cache_dir, rank)
+    extra = _checkpoint_facts(config)
     log = MetricsLog(out / "metrics.jsonl", enabled=rank == 0)
-    precision = autocast_dtype(args.precision, device)
+    precision = autocast_dtype(run.precision, device)
     if validation and step == 0:
         val_started = time.monotonic()
         log.write({"step": 0, "val": validation.run(model, precision)})
         schedule.val_seconds = time.monotonic() - val_started
 
-    deadline = started + 60 * args.time_budget if args.time_budget else math.inf
+    deadline = started + 60 * run.time_budget if run.time_budget else math.inf
     stop = schedule.total or step + 10**9  # fixed after calibration when only a time budget is given
     loader = torch.utils.data.DataLoader(
         StepBatches(sampler, images, pairs, pixels, text_inputs, step, stop, rank, world),
-        batch_size=None, num_workers=args.workers, worker_init_fn=_worker_init, prefetch_factor=4 if args.workers else None,
+        batch_size=None, num_workers=run.workers, worker_init_fn=_worker_init, prefetch_factor=4 if run.workers else None,
         persistent_workers=False,
     )
-    bar = tqdm(total=schedule.total, initial=step, desc=f"training {args.kind} {preset.name}", unit="step", disable=rank != 0, dynamic_ncols=True)
+    bar = tqdm(total=schedule.total, initial=step, desc=f"training {model.kind} {config.model.name}", unit="step", disable=rank != 0, dynamic_ncols=True)
     pairs_per_s = 0.0
     # Only a time budget: the step count is estimated from the measured speed, and re-estimated as it changes.
     # A resumed run keeps the step count it saved, so it continues on the same learning-rate curve.
-    estimate = args.time_budget and not args.steps and schedule.total is None
-    clock = StepClock(deadline, step, args.val_every if validation else 0) if estimate else None
+    estimate = run.time_budget and not run.steps and schedule.total is None
+    clock = StepClock(deadline, step, run.val_every if validation else 0) if estimate else None
     for batch in loader:
         step_started = time.monotonic()
         optimizer.set_lr_scale(schedule(step))
-        loss = _train_step(model, optimizer, batch, sampler.n_images // world, args, device, precision, world)
+        loss = _train_step(model, optimizer, batch, sampler.n_images // world, config, device, precision, world)
         step += 1
         elapsed = time.monotonic() - step_started
-        pairs_per_s = args.batch_size / elapsed if not pairs_per_s else 0.9 * pairs_per_s + 0.1 * args.batch_size / elapsed
+        pairs_per_s = run.batch_size / elapsed if not pairs_per_s else 0.9 * pairs_per_s + 0.1 * run.batch_size / elapsed
         bar.update(1)
         bar.set_postfix(loss=f"{loss:.3f}", pairs_s=f"{pairs_per_s:.0f}", T=f"{model.temperature.item():.1f}")
-        if step % args.log_every == 0 or step == 1:
+        if step % run.log_every == 0 or step == 1:
             log.write({"step": step, "loss": loss, "lr": optimizer.lr, "temperature": model.temperature.item(),
                        "pairs_per_s": pairs_per_s, "elapsed_s": time.monotonic() - started})
         if clock and clock.estimate(step, schedule, rank, world):
             bar.total = schedule.total
         paused = time.monotonic()
-        if validation and step % args.val_every == 0 and step != schedule.total:
+        if validation and step % run.val_every == 0 and step != schedule.total:
             log.write({"step": step, "val": validation.run(model, precision)})
-        if step % args.checkpoint_every == 0 and rank == 0:
-            _save(out, model, config, optimizer, schedule, step, tokenizer_path)
+        if step % run.checkpoint_every == 0 and rank == 0:
+            _save(out, model, extra, optimizer, schedule, step, tokenizer_path)
         if clock:
             clock.paused += time.monotonic() - paused
         out_of_time = _agree(rank, world, int(time.monotonic() > deadline))
@@ -114,38 +112,39 @@ def train(args: Namespace) -> dict:
             break
     bar.close()
     if rank == 0:
-        _save(out, model, config, optimizer, schedule, step, tokenizer_path)
+        _save(out, model, extra, optimizer, schedule, step, tokenizer_path)
     final = validation.run(model, precision) if validation else {}
     log.write({"step": step, "val": final, "final": True, "elapsed_s": time.monotonic() - started})
     if rank == 0 and final:
         print(format_metrics(step, final))
     if world > 1:
-        dist.barrier()  # tear gloo down together: a rank that left while rank 0 still saved aborted at exit in 3 runs of 40
+        dist.barrier()  # tear gloo down together: a rank that leaves while rank 0 still saves can abort at exit
         dist.destroy_process_group()
     return final
 
 
-def _train_step(model: DualEncoder, optimizer: Optimizer, batch: dict, n_images: int, args: Namespace, device, precision, world: int) -> float:
+def _train_step(model: DualEncoder, optimizer: Optimizer, batch: dict, n_images: int, config: Config, device, precision, world: int) -> float:
     """One optimisation step on this rank's rows; returns the global-batch loss."""
+    run, inputs = config.train, config.input
     images, texts = batch["images"].to(device, non_blocking=True), batch["texts"].to(device, non_blocking=True)
-    n_captions = n_images * args.captions_per_photo
+    n_captions = n_images * run.captions_per_photo
     n_pairs = (len(texts) - n_captions) // 2
-    rng = step_generator(args.seed, int(batch["step"]), device)
-    if args.photo_flip:
+    rng = step_generator(run.seed, int(batch["step"]), device)
+    if inputs.photo_flip:
         images = mirror_half(images, rng)
     with torch.autocast(device.type, dtype=precision, enabled=precision is not None):
-        image_emb = model.encode_images(images, args.photo_mask, rng) if n_images else None
+        image_emb = model.encode_images(images, inputs.photo_mask, rng) if n_images else None
         text_emb = model.encode_texts(texts)
     captions, pair_left, pair_right = text_emb.split([n_captions, n_pairs, n_pairs])
     left = torch.cat([image_emb, pair_left]) if image_emb is not None else pair_left
     right = torch.cat([captions, pair_right])
-    owner = torch.cat([torch.arange(n_images).repeat_interleave(args.captions_per_photo), n_images + torch.arange(n_pairs)]).to(device)
-    loss = contrastive_loss(args.loss, left, right, model.temperature, model.logit_bias, owner)
+    owner = torch.cat([torch.arange(n_images).repeat_interleave(run.captions_per_photo), n_images + torch.arange(n_pairs)]).to(device)
+    loss = contrastive_loss(run.loss, left, right, model.temperature, model.logit_bias, owner)
     optimizer.zero_grad()
     loss.backward()
     if world > 1:
         _average_gradients(model, world)
-    torch.nn.utils.clip_grad_norm_(model.parameters(), args.clip)
+    torch.nn.utils.clip_grad_norm_(model.parameters(), run.clip)
     optimizer.step()
     return loss.item()
 
@@ -187,11 +186,11 @@ class WarmupCosine:
 
 
 class StepClock:
-    """Turns --time-budget into the step count that ends the cosine schedule on time.
+    """Turns train.time_budget into the step count that ends the cosine schedule on time.
 
     A first estimate after CALIBRATION_STEPS timed steps, then a fresh one every RE_ESTIMATE_EVERY
     steps from the average speed so far: the first steps run slower (caches fill, workers start),
-    and one early estimate left a third of an 11-minute budget unused. Time spent validating and
+    so an early estimate alone would leave much of the budget unused. Time spent validating and
     checkpointing (`paused`) is counted separately through the schedule's val_seconds.
     """
 
@@ -240,25 +239,6 @@ def format_metrics(step: int, metrics: dict[str, float]) -> str:
     return "\n".join(rows)
 
 
-def autocast_dtype(choice: str, device: torch.device) -> torch.dtype | None:
-    """bf16 where the hardware computes it natively (CUDA, CPUs with AVX512-BF16/AMX), else fp32.
-
-    On a CPU without bf16 instructions (AVX2 only), oneDNN emulates bf16 matmuls about 10x slower
-    than fp32 (measured here), so `auto` must not pick it there.
-    """
-    if choice == "auto":
-        return torch.bfloat16 if device.type == "cuda" or cpu_has_native_bf16() else None
-    return torch.bfloat16 if choice == "bf16" else None
-
-
-def cpu_has_native_bf16() -> bool:
-    try:
-        flags = Path("/proc/cpuinfo").read_text().split()
-    except OSError:
-        return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
-
-
 def _average_gradients(model: DualEncoder, world: int) -> None:
     """Each rank holds world x its share of the global gradient (see loss.py): sum and divide."""
     grads = [p.grad for p in model.parameters() if p.grad is not None]
@@ -289,20 +269,6 @@ def _worker_init(_: int) -> None:
     torch.set_num_threads(1)  # workers render and copy; the main process owns the cores for the model
 
 
-def _weights(spec: str | None) -> dict[str, float] | None:
-    """`en=1,de=0.5` -> {"en": 1.0, "de": 0.5}; None means every language weighs the same."""
-    if not spec:
-        return None
-    weights = {}
-    for item in spec.split(","):
-        lang, _, value = item.partition("=")
-        try:
-            weights[lang.strip()] = float(value) if value else 1.0
-        except ValueError:
-            raise EngineError(f"--caption-langs: {item!r} is not LANG=WEIGHT") from None
-    return weights
-
-
 def _shared_image_cache(paths: list[Path], size: int, cache_dir: str | None, rank: int) -> tuple[np.ndarray, np.ndarray]:
     """Rank 0 decodes the photos once; the other ranks wait for its cache file."""
     if rank == 0:
@@ -312,44 +278,55 @@ def _shared_image_cache(paths: list[Path], size: int, cache_dir: str | None, ran
     return result if rank == 0 else cached_images(paths, size, cache_dir)
 
 
-def _validation(args: Namespace, preset, text_inputs: TextInputs, rank: int) -> Validation | None:
-    if not args.val:
+def _validation(config: Config, text_inputs: TextInputs, cache_dir: Path | None, rank: int) -> Validation | None:
+    run = config.train
+    if run.val is None:
         return None
-    pool, _ = merge_pools([load_source(args.val)])
+    pool, _ = merge_pools([load_source(run.val)])
     if not pool.images:
-        raise EngineError(f"--val {args.val!r} has no photos with captions")
-    pixels, usable = _shared_image_cache(pool.images, preset.image_size, args.cache_dir, rank)
-    return Validation(pool, pixels, usable, text_inputs, args.val_langs.split(","))
+        raise EngineError(f"validation source {run.val.spec!r} has no photos with captions")
+    pixels, usable = _shared_image_cache(pool.images, config.model.image_size, cache_dir, rank)
+    return Validation(pool, pixels, usable, text_inputs, list(run.val_langs))
 
 
-def _tokenizer_path(args: Namespace, resume_from: Path | None) -> Path | None:
-    if args.kind == "clippo":
+def _tokenizer_path(config: Config, out: Path, resume_from: Path | None, images: ImageCaptions, pairs, rank: int) -> Path | None:
+    """The baselines' vocabulary: the resumed run's, `input.tokenizer`, or one fitted now per `train.vocab`."""
+    if config.model.kind == "clippo":
         return None
-    if resume_from and (resume_from / "tokenizer.model").exists():
-        return resume_from / "tokenizer.model"
-    if not args.tokenizer:
-        raise EngineError(f"--kind {args.kind} needs --tokenizer FILE.model (make one with `engine tokenizer train`)")
-    if not Path(args.tokenizer).is_file():
-        raise EngineError(f"--tokenizer {args.tokenizer}: no such file")
-    return Path(args.tokenizer)
+    if resume_from and (resume_from / TOKENIZER).exists():
+        return resume_from / TOKENIZER
+    if config.input.tokenizer:
+        if not Path(config.input.tokenizer).is_file():
+            raise EngineError(f"input.tokenizer {config.input.tokenizer}: no such file")
+        return Path(config.input.tokenizer)
+    path = out / TOKENIZER
+    if rank == 0:
+        vocab = config.train.vocab
+        if vocab.data:
+            images, pairs = merge_pools([load_source(source) for source in vocab.data])
+        texts = texts_of(images, pairs, set(vocab.langs))
+        if not texts:
+            raise EngineError(f"train.vocab: no texts in languages {', '.join(vocab.langs)} to fit a vocabulary on")
+        print(f"fitting a {vocab.size}-piece vocabulary on {len(texts):,} texts -> {path}")
+        train_tokenizer(texts, path, vocab.size)
+    if dist.is_initialized():
+        dist.barrier()
+    return path
 
 
-def _checkpoint_config(args: Namespace, preset, tokenizer: Tokenizer | None) -> dict:
+def _checkpoint_facts(config: Config) -> dict:
+    """What the checkpoint records besides the model: the resolved train config and the fonts' fingerprint."""
     fingerprint = None
-    if args.kind == "clippo":
+    if config.model.kind == "clippo":
         from engine.render import font_fingerprint
 
         fingerprint = font_fingerprint()
-    return {
-        "preset": preset.to_dict(), "kind": args.kind, "drop_blank": args.drop_blank, "drop_flat": args.drop_flat,
-        "vocab_size": tokenizer.vocab_size if tokenizer else None, "font_fingerprint": fingerprint,
-        "data": args.data, "val": args.val, "train_args": {k: v for k, v in vars(args).items() if k != "func"},
-    }
+    return {"train": to_dict(config.train), "font_fingerprint": fingerprint}
 
 
-def _resume_source(args: Namespace, out: Path) -> Path | None:
-    """The checkpoint to continue from, after checking it belongs to the same run settings."""
-    if not args.resume:
+def _resume_source(config: Config, out: Path, resume: bool) -> Path | None:
+    """The checkpoint to continue from, after checking field by field that it belongs to the same run."""
+    if not resume:
         if (out / "checkpoint").exists():
             raise EngineError(f"{out} already holds a run: pass --resume to continue it, or choose another --out")
         return None
@@ -357,10 +334,12 @@ def _resume_source(args: Namespace, out: Path) -> Path | None:
         directory = find_checkpoint(out)
     except EngineError:
         raise EngineError(f"--resume: no checkpoint in {out} to continue from") from None
-    saved = read_config(directory).get("train_args", {})
-    mismatched = [key for key in RESUME_KEYS if key in saved and saved[key] != getattr(args, key)]
+    saved = read_config(directory)
+    if "train" not in saved:
+        raise EngineError(f"--resume: {directory} was written before typed configs (or outside engine train) and holds no train config")
+    mismatched = differences(from_json(saved, str(directory)), config)
     if mismatched:
-        raise EngineError(f"--resume: the run in {out} used different " + ", ".join(f"--{k.replace('_', '-')} ({saved[k]!r})" for k in mismatched))
+        raise EngineError(f"--resume: the run in {out} used different settings: " + "; ".join(mismatched))
     return directory
 
 
@@ -377,8 +356,8 @@ def _restore(directory: Path, model: DualEncoder, optimizer: Optimizer, schedule
     return state["step"]
 
 
-def _save(out: Path, model, config: dict, optimizer: Optimizer, schedule: WarmupCosine, step: int, tokenizer: Path | None) -> None:
+def _save(out: Path, model, extra: dict, optimizer: Optimizer, schedule: WarmupCosine, step: int, tokenizer: Path | None) -> None:
     state = {"step": step, "optimizer": optimizer.state_dict(),
              "total_steps": schedule.total, "val_seconds": schedule.val_seconds,
              "torch_rng": torch.get_rng_state(), "numpy_rng": np.random.get_state()}
-    save_checkpoint(out / "checkpoint", model, {**config, "step": step}, state, tokenizer)
+    save_checkpoint(out / "checkpoint", model, {**extra, "step": step}, state, tokenizer)

@@ -15,7 +15,8 @@ import torch.distributed as dist
 import torch.nn.functional as F
 from torch.distributed._functional_collectives import all_gather_single_autograd
 
-LOSSES = ("softmax", "sigmoid")
+from engine.train.config import LOSSES
+
 
 
 def _world_size() -> int:

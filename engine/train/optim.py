@@ -2,17 +2,16 @@
 
 Muon (Jordan et al. 2024) replaces each matrix's momentum by its nearest semi-orthogonal matrix
 (five Newton-Schulz iterations), so every direction of the update moves at the same rate. Here it
-takes the weights of every linear layer (the patch embedding and the output projection too: on
-the demo's scenes that scored R@1 0.84-0.90 where the blocks alone scored 0.79-0.84,
-docs/training-notes.md); token tables, position embeddings, biases, norms, the
+takes the weights of every linear layer (the patch embedding and the output projection too,
+which learned more on the demo's scenes than the blocks alone: docs/training-notes.md); token tables, position embeddings, biases, norms, the
 pooling probe and the temperature stay with AdamW. Each update is scaled by
 0.2 sqrt(max(rows, cols)), which gives it AdamW's size (Liu et al. 2025), so one `--lr` and one
 `--weight-decay` serve both. The learning-rate schedule is a multiplier set on every group
 each step (`set_lr_scale`), so both optimizers follow the same curve.
 
 `torch.optim.Muon` runs its Newton-Schulz iterations in bf16, which CPUs without native bf16
-emulate: 950 ms a step for the cpu-tiny trunk's 16 matrices on this machine, 36-46 ms in
-fp32. `Muon` below is the same update in the gradient's own dtype.
+emulate many times slower than fp32 (docs/results.md). `Muon` below is the same update in the
+gradient's own dtype.
 """
 from __future__ import annotations
 
@@ -20,7 +19,8 @@ import math
 
 import torch
 
-OPTIMIZERS = ("adamw", "muon")
+from engine.train.config import OPTIMIZERS
+
 BETAS, EPS = (0.9, 0.98), 1e-6
 
 

@@ -8,7 +8,8 @@ from engine.scenes.spec import CaptionSpec, groups
 CODE, NAME, SCRIPT = "ja", "Japanese", "Jpan"
 
 NOUNS = {"circle": "丸", "square": "四角", "triangle": "三角", "star": "星", "diamond": "ひし形"}
-COLOURS = {"red": "赤い", "orange": "オレンジ色の", "yellow": "黄色い", "green": "緑の", "blue": "青い", "purple": "紫の", "white": "白い", "gray": "灰色の", "black": "黒い"}
+COLOURS = {"red": "赤い", "orange": "オレンジ色の", "yellow": "黄色い",
+           "green": "緑の", "blue": "青い", "purple": "紫の", "white": "白い", "gray": "灰色の", "black": "黒い"}
 SIZES = {"small": "小さな", "large": "大きな"}
 COUNTS = {2: "二つ", 3: "三つ"}
 POSITIONS = {"left": "左に", "right": "右に", "top": "上に", "bottom": "下に", "middle": "真ん中に"}

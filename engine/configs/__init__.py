@@ -1,0 +1,38 @@
+"""Named training recipes: one Python `get_config(arg)` per family, as big_vision's configs are.
+
+Each recipe is the exact configuration behind a figure (README "Results"); `engine train
+--config NAME` runs it, `engine configs` lists them, `--set key=value` and the flags override a
+field. Why Python and not data files: docs/configs.md.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import NamedTuple
+
+
+class Recipe(NamedTuple):
+    module: str        # engine.configs.<module>
+    arg: str           # passed to its get_config(arg)
+    summary: str       # one line for `engine configs`
+
+
+RECIPES: dict[str, Recipe] = {
+    "clippo-flickr8k-cpu-small": Recipe("flickr8k", "clippo", "CLIPPO on Flickr8k train + Multi30k pairs, 15 CPU minutes (the best measured Flickr8k recipe)"),
+    "1t-clip-en-flickr8k-cpu-small": Recipe("flickr8k", "1t-clip-en", "its 1T-CLIP baseline, English SentencePiece vocabulary, trained alike"),
+    "1t-clip-all-flickr8k-cpu-small": Recipe("flickr8k", "1t-clip-all", "its 1T-CLIP baseline, vocabulary over every training language, trained alike"),
+    "2t-clip-en-flickr8k-cpu-small": Recipe("flickr8k", "2t-clip-en", "its 2T-CLIP baseline (a separate text tower), English vocabulary; never trained here"),
+    "2t-clip-all-flickr8k-cpu-small": Recipe("flickr8k", "2t-clip-all", "its 2T-CLIP baseline, vocabulary over every training language; never trained here"),
+    "clippo-scenes-cpu-tiny": Recipe("scenes", "clippo", "the demo's CLIPPO: built-in scenes + translation pairs, 9.5 CPU minutes"),
+    "1t-clip-en-scenes-cpu-tiny": Recipe("scenes", "1t-clip-en", "the demo's baseline: the same, 48-piece English vocabulary"),
+    "clippo-b16": Recipe("paper", "b16", "paper scale (B/16, 224 px, text at 16 px) for a GPU; not trained here"),
+}
+
+
+def recipe(name: str):
+    """The Config of a named recipe."""
+    from engine.errors import EngineError
+
+    if name not in RECIPES:
+        raise EngineError(f"unknown recipe {name!r}; recipes: {', '.join(RECIPES)}")
+    entry = RECIPES[name]
+    return importlib.import_module(f"engine.configs.{entry.module}").get_config(entry.arg)
