@@ -50,8 +50,9 @@ class Encoder:
 
         if self.font_fingerprint and self.font_fingerprint != font_fingerprint():
             raise EngineError(
-                f"this checkpoint was trained with fonts {self.font_fingerprint[:12]}, but the installed fonts are "
-                f"{font_fingerprint()[:12]}: install the fonts it was trained with (fonts/manifest.json)"
+                f"this checkpoint was trained with render fingerprint {self.font_fingerprint[:12]} (fonts and ICU), "
+                f"but the installed renderer's is {font_fingerprint()[:12]}: install the fonts (fonts/manifest.json) "
+                f"and the pyicu-wheels version (requirements.lock) it was trained with"
             )
 
     @torch.inference_mode()

@@ -13,7 +13,8 @@ from engine.eval.tatoeba import languages, load_pairs
 from engine.paths import shared_data_dir
 from engine.render import RenderConfig
 from engine.render.renderer import cached_renderer
-from engine.render.text import char_info, grapheme_starts, sanitise
+from engine.render.segment import grapheme_starts
+from engine.render.text import sanitise
 
 
 def tatoeba_dir():
@@ -28,7 +29,7 @@ def clusters_of(lines):
     found = set()
     for line in lines:
         text = sanitise(line)
-        bounds = grapheme_starts(text, [char_info(ch) for ch in text]) + [len(text)]
+        bounds = grapheme_starts(text) + [len(text)]
         found.update(text[a:b] for a, b in zip(bounds, bounds[1:]))
     return sorted(cluster for cluster in found if not cluster.isspace())
 

@@ -19,9 +19,11 @@ import uharfbuzz as hb
 
 from engine.errors import EngineError
 from engine.paths import fonts_dir
+from engine.render.segment import ICU_VERSION
 
 MANIFEST_NAME = "manifest.json"
-CHOICE_CACHE_LIMIT = 100_000  # memoised cluster -> font choices (beyond it, choices are recomputed)
+CHOICE_CACHE_LIMIT = 50_000  # memoised cluster -> font choices per FontSet (emptied when full)
+CHOICE_CLUSTER_MAX = 16  # longer clusters (mark runs, joiner chains) are chosen afresh, not memoised
 
 # Noto Sans CJK collection face per language: ja -> JP, ko -> KR, zh-Hant/TW/MO -> TC, zh-HK -> HK,
 # any other Chinese (and no hint) -> SC.
@@ -47,11 +49,13 @@ def cjk_face_for_lang(lang: str | None) -> int:
 
 
 def font_fingerprint() -> str:
-    """sha256 of the manifest: checkpoints and indexes record it so that they refuse other fonts."""
+    """The render fingerprint: sha256 of the font manifest and of the ICU version (whose
+    segmentation decides where lines break). Checkpoints and indexes record it, so that they
+    refuse text drawn with other fonts or broken by another ICU."""
     path = fonts_dir() / MANIFEST_NAME
     if not path.is_file():
         raise EngineError(f"font manifest {path} is missing; the pinned fonts are not installed")
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    return hashlib.sha256(path.read_bytes() + f"\nICU {ICU_VERSION}\n".encode()).hexdigest()
 
 
 @lru_cache(maxsize=4)
@@ -82,7 +86,7 @@ def _verified_manifest(directory: Path) -> tuple[dict, ...]:
 
 @dataclass(frozen=True)
 class GlyphBitmap:
-    """A rasterized glyph: coverage (0 = none, 255 = full ink) and its offset from the pen origin."""
+    """A rasterized glyph (not cached here: the renderer keeps glyph strips within its byte budget): coverage (0 = none, 255 = full ink) and its offset from the pen origin."""
 
     coverage: np.ndarray | None  # uint8 (rows, cols); None for glyphs without ink (spaces)
     left: int  # columns right of the pen
@@ -99,22 +103,19 @@ class Font:
     scripts: tuple[str, ...]
     hb_font: hb.Font
     ft_face: freetype.Face
-    _cmap: frozenset[int] | None = None
-    _glyphs: dict[int, GlyphBitmap] = field(default_factory=dict)
+    _cmap: dict[int, None] | None = None
     _face_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
-    def cmap(self) -> frozenset[int]:
-        """The code points this face maps (loaded lazily: the CJK faces hold ~65k)."""
+    def cmap(self) -> dict[int, None]:
+        """The code points this face maps (loaded lazily: the CJK faces hold ~65k). A dict of
+        ints, not a set: the garbage collector skips it, where it walks every element of a set."""
         if self._cmap is None:
-            self._cmap = frozenset(self.hb_font.face.unicodes)
+            self._cmap = dict.fromkeys(self.hb_font.face.unicodes)
         return self._cmap
 
     def glyph(self, glyph_id: int) -> GlyphBitmap:
-        """The anti-aliased bitmap of a glyph id, rasterized once and cached."""
-        cached = self._glyphs.get(glyph_id)
-        if cached is not None:
-            return cached
+        """The anti-aliased bitmap of a glyph id."""
         with self._face_lock:  # a FreeType face has one glyph slot: threads (a server) take turns
             self.ft_face.load_glyph(glyph_id, freetype.FT_LOAD_RENDER | freetype.FT_LOAD_NO_HINTING)
             slot = self.ft_face.glyph
@@ -128,9 +129,7 @@ class Font:
                 coverage = coverage[:, : bitmap.width].copy()
                 if not coverage.any():
                     coverage = None
-            result = GlyphBitmap(coverage, slot.bitmap_left, slot.bitmap_top)
-        self._glyphs[glyph_id] = result
-        return result
+            return GlyphBitmap(coverage, slot.bitmap_left, slot.bitmap_top)
 
 
 class FontSet:
@@ -190,6 +189,8 @@ class FontSet:
                     (f for f in ranked if all(cp in f.cmap for cp in visible)),
                     next((f for f in ranked if visible[0] in f.cmap), ranked[0]),
                 )
-            if len(self._choices) < CHOICE_CACHE_LIMIT:
+            if len(cluster) <= CHOICE_CLUSTER_MAX:
+                if len(self._choices) >= CHOICE_CACHE_LIMIT:
+                    self._choices.clear()
                 self._choices[key] = font
         return font

@@ -1,19 +1,21 @@
-"""Split one space-delimited token into words (units between line-break chances) and pieces
-(runs of one script and one font), choosing each grapheme cluster's font by cmap coverage.
+"""Split one line-break unit (ICU's text between two line-break opportunities, see `segment.py`)
+into pieces (runs of one script and one font), choosing each grapheme cluster's font by cmap
+coverage.
 
-Tokens repeat across texts, so the renderer caches the result per (token, preceding script, CJK
-face); this code runs once per distinct token.
+Units repeat across texts, so the renderer caches the result per (unit, preceding script, CJK
+face); this code runs once per distinct unit.
 """
 from __future__ import annotations
 
 from typing import NamedTuple
 
 from engine.render.fonts import Font, FontSet
-from engine.render.text import COMMON, SPACES, break_allowed, char_info, grapheme_starts
+from engine.render.segment import grapheme_starts
+from engine.render.text import COMMON, SPACES, char_info
 
 
 class Piece(NamedTuple):
-    """Characters [start, end) of a token that share a script and a font (shaped together)."""
+    """Characters [start, end) of a unit that share a script and a font (shaped together)."""
 
     start: int
     end: int
@@ -22,29 +24,26 @@ class Piece(NamedTuple):
 
 
 class Word(NamedTuple):
-    """Pieces between two line-break chances, and the spaces after them (dropped at a line end)."""
+    """A line-break unit: its pieces, and the spaces after them (dropped at a line end)."""
 
     pieces: tuple[Piece, ...]
     space: Piece | None
 
 
-def itemize_token(
-    token: str, prev_script: str | None, fonts: FontSet, cjk_face: int
-) -> tuple[tuple[Word, ...], str | None]:
-    """Words and pieces of one token, and the last real script seen (the next token's context).
+def itemize_unit(unit: str, prev_script: str | None, fonts: FontSet, cjk_face: int) -> tuple[Word, str | None]:
+    """The pieces of one unit, and the last real script seen (the next unit's context).
 
     Common and Inherited characters (punctuation, digits, marks) take the script before them, or
     at the start of a paragraph the first real script after them.
     """
-    core = token.rstrip(SPACES)
+    core = unit.rstrip(SPACES)
     infos = [char_info(ch) for ch in core]
     script = prev_script
     if script is None:
         script = next((info.script for info in infos if info.script not in COMMON), None)
-    words: list[Word] = []
     pieces: list[Piece] = []
     piece_start, piece_script, piece_font = 0, "", None
-    starts = grapheme_starts(core, infos)
+    starts = grapheme_starts(core)
     starts.append(len(core))
     for index in range(len(starts) - 1):
         start, end = starts[index], starts[index + 1]
@@ -58,26 +57,19 @@ def itemize_token(
         cluster = core[start:end]
         visible = [ord(ch) for ch, i in zip(cluster, infos[start:end]) if not i.ignorable]
         font = fonts.covering(cluster, visible, run_script, cjk_face)
-        before = infos[start - 1]
-        if index and (before.line_class or info.line_class) and break_allowed(before, info):
-            pieces.append(Piece(piece_start, start, piece_script, piece_font))
-            words.append(Word(tuple(pieces), None))
-            pieces = []
-            piece_start, piece_script, piece_font = start, run_script, font
-        elif font is not piece_font or run_script != piece_script:
+        if font is not piece_font or run_script != piece_script:
             if index:
                 pieces.append(Piece(piece_start, start, piece_script, piece_font))
             piece_start, piece_script, piece_font = start, run_script, font
     if core:
         pieces.append(Piece(piece_start, len(core), piece_script, piece_font))
     space = None
-    if len(core) < len(token):
-        spaces = token[len(core) :]
+    if len(core) < len(unit):
+        spaces = unit[len(core) :]
         run_script = script or "Zyyy"
         if pieces and all(ord(ch) in pieces[-1].font.cmap for ch in spaces):
             font = pieces[-1].font
         else:
             font = fonts.covering(spaces, [ord(ch) for ch in spaces], run_script, cjk_face)
-        space = Piece(len(core), len(token), run_script, font)
-    words.append(Word(tuple(pieces), space))
-    return tuple(words), script
+        space = Piece(len(core), len(unit), run_script, font)
+    return Word(tuple(pieces), space), script

@@ -1,8 +1,11 @@
-"""Unicode text -> uint8 pixels: itemize, shape each word once, wrap, reorder per line, blit.
+"""Unicode text -> uint8 pixels: segment (ICU), itemize, shape each unit once, wrap, reorder per
+line, blit.
 
-Speed comes from caching at the level where texts repeat: tokens (itemization), words (a shaped
-and rasterized strip per font/script/direction/language/text) and glyphs (FreeType bitmaps). A
-text then costs a few dictionary look-ups and one `np.minimum` per word.
+Speed comes from caching at the level where texts repeat: line-break units (itemized and shaped),
+pieces (a shaped and rasterized strip per font/script/direction/language/text) and glyphs
+(FreeType bitmaps). A text then costs one ICU line-break pass, a few dictionary look-ups and one
+`np.minimum` per unit. Every cache has a bound (below); work per call is bounded by `max_chars`
+and by never shaping a unit longer than a line more than once.
 """
 from __future__ import annotations
 
@@ -19,14 +22,17 @@ import uharfbuzz as hb
 from engine.errors import EngineError
 from engine.render.bidi import needs_bidi, paragraph_levels, visual_order
 from engine.render.fonts import CJK_FACE_JP, CJK_FACE_KR, Font, FontSet, cjk_face_for_lang
-from engine.render.itemize import Piece, Word, itemize_token
-from engine.render.text import NO_BREAK_BEFORE, TOKENS, char_info, grapheme_starts, sanitise
+from engine.render.itemize import Piece, Word, itemize_unit
+from engine.render.segment import grapheme_starts, line_breaks, may_start_line
+from engine.render.text import sanitise
 
 _KANA = re.compile("[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f]")
 _HANGUL = re.compile("[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]")
-CACHE_LIMIT = 200_000  # token entries before the token caches are emptied (bounds memory)
-STRIP_CACHE_BYTES = 64 << 20  # rasterized words and glyphs kept per Renderer before the caches are emptied
-CACHED_TEXT_MAX = 64  # longer pieces are pathological (no spaces): shaped but not cached
+# Cache bounds, per Renderer (each cache is emptied whole when full: cheap, and no pixel changes).
+CACHE_LIMIT = 20_000  # shaped line-break units kept
+STRIP_CACHE_BYTES = 64 << 20  # rasterized pieces and glyphs kept, counting STRIP_OVERHEAD each
+STRIP_OVERHEAD = 512  # bytes of Python objects per cached strip beyond its pixels
+CACHED_TEXT_MAX = 64  # longer units and pieces are pathological (no break chance): never cached
 
 
 @dataclass(frozen=True)
@@ -117,6 +123,13 @@ class ShapedWord(NamedTuple):
     space_width: int
 
 
+def _remember(cache: dict, key: tuple, value: object) -> None:
+    """Store in a bounded cache: emptied whole at CACHE_LIMIT entries."""
+    if len(cache) >= CACHE_LIMIT:
+        cache.clear()
+    cache[key] = value
+
+
 def _width(items: Sequence[Item]) -> int:
     return sum(strip.advance for strip, _ in items)
 
@@ -184,8 +197,7 @@ class Renderer:
         # No glyph is narrower than ~1/8 em, so this many characters always fill the canvas.
         self.max_chars = self.max_lines * (self.avail * 8 // size + 8) * 4
         self._blank = np.full((config.height, config.width), 255, dtype=np.uint8)
-        self._tokens: dict[tuple, tuple[tuple[Word, ...], str | None]] = {}
-        self._shaped_tokens: dict[tuple, tuple[tuple[tuple[Word, ShapedWord], ...], str | None]] = {}
+        self._shaped_units: dict[tuple, tuple[Word, ShapedWord, str | None]] = {}
         self._strips: dict[tuple, Strip] = {}
         self._glyph_strips: dict[tuple[int, int], Strip] = {}
         self._strip_bytes = 0
@@ -203,10 +215,10 @@ class Renderer:
 
     def _account(self, strip: Strip) -> None:
         """Count a cached strip's bytes; past the budget, empty every cache that holds strips."""
-        self._strip_bytes += 0 if strip.paper is None else strip.paper.nbytes
+        self._strip_bytes += STRIP_OVERHEAD + (0 if strip.paper is None else strip.paper.nbytes)
         if self._strip_bytes > STRIP_CACHE_BYTES:
             self._strips.clear()
-            self._shaped_tokens.clear()
+            self._shaped_units.clear()
             self._glyph_strips.clear()
             self._strip_bytes = 0
 
@@ -259,16 +271,6 @@ class Renderer:
         return wide._replace(advance=advance, notdef=notdef, glyphs=glyphs, source=key)
 
     # --- layout ----------------------------------------------------------------------------
-    def _itemized(self, token: str, script: str | None, cjk_face: int) -> tuple[tuple[Word, ...], str | None]:
-        key = (token, script, cjk_face)
-        cached = self._tokens.get(key)
-        if cached is None:
-            cached = itemize_token(token, script, self.fonts, cjk_face)
-            if len(self._tokens) >= CACHE_LIMIT:
-                self._tokens.clear()
-            self._tokens[key] = cached
-        return cached
-
     def _items(self, text: str, pieces: tuple[Piece, ...], levels: list[int] | None, lang: str | None) -> list[Item]:
         """Shaped strips and bidi levels of pieces of `text`, split further where the level changes."""
         items = []
@@ -291,33 +293,59 @@ class Renderer:
         spaces = tuple(self._items(token, (word.space,), levels, lang)) if word.space else ()
         return ShapedWord(items, _width(items), spaces, _width(spaces))
 
-    def _shaped_words(
+    def _shaped_units_of(
         self, paragraph: str, cjk_face: int, lang: str | None, levels: list[int] | None
-    ) -> Iterator[tuple[str, Word, list[int] | None, ShapedWord]]:
-        """Each word of a paragraph with its token, the token's levels and its shaped form, from
-        a cache of shaped tokens keyed by their text, context, language and bidi levels."""
+    ) -> Iterator[tuple[str, Word, list[int] | None, ShapedWord | None]]:
+        """Each line-break unit of a paragraph with its pieces, its bidi levels and its shaped
+        form (from a cache keyed by text, context, language and levels); None for a unit too
+        long to cache, which the line filler measures before drawing any of it."""
         script = None
-        for match in TOKENS.finditer(paragraph):
-            token = match.group()
-            token_levels = None if levels is None else levels[match.start() : match.end()]
-            key = (token, script, cjk_face, lang, None if token_levels is None else tuple(token_levels))
-            cached = self._shaped_tokens.get(key)
+        start = 0
+        for end in line_breaks(paragraph):
+            unit = paragraph[start:end]
+            unit_levels = None if levels is None else levels[start:end]
+            start = end
+            if len(unit) > CACHED_TEXT_MAX:
+                word, script = itemize_unit(unit, script, self.fonts, cjk_face)
+                yield unit, word, unit_levels, None
+                continue
+            key = (unit, script, cjk_face, lang, None if unit_levels is None else tuple(unit_levels))
+            cached = self._shaped_units.get(key)
             if cached is None:
-                words, next_script = self._itemized(token, script, cjk_face)
-                shaped = tuple((word, self._shape_word(token, word, token_levels, lang)) for word in words)
-                cached = shaped, next_script
-                if len(self._shaped_tokens) >= CACHE_LIMIT:
-                    self._shaped_tokens.clear()
-                self._shaped_tokens[key] = cached
-            shaped, script = cached
-            for word, shaped_word in shaped:
-                yield token, word, token_levels, shaped_word
+                word, next_script = itemize_unit(unit, script, self.fonts, cjk_face)
+                cached = word, self._shape_word(unit, word, unit_levels, lang), next_script
+                _remember(self._shaped_units, key, cached)
+            word, shaped, script = cached
+            yield unit, word, unit_levels, shaped
 
-    def _split_to_fit(self, token: str, word: Word, levels: list[int] | None, lang: str | None) -> list[list[Item]]:
-        """A word wider than a whole line, cut at grapheme boundaries into line-sized parts."""
+    def _grapheme_widths(self, unit: str, word: Word, lang: str | None) -> tuple[list[int], list[int]]:
+        """Grapheme starts of a unit's core (relative to its first piece) and each grapheme's
+        advance in 26.6, from one shaping of each piece (nothing rasterized)."""
         base = word.pieces[0].start
-        text = token[base : word.pieces[-1].end]
-        bounds = grapheme_starts(text, [char_info(ch) for ch in text]) + [len(text)]
+        text = unit[base : word.pieces[-1].end]
+        bounds = grapheme_starts(text) + [len(text)]
+        owner = [0] * len(text)
+        for index in range(len(bounds) - 1):
+            owner[bounds[index] : bounds[index + 1]] = [index] * (bounds[index + 1] - bounds[index])
+        widths = [0] * (len(bounds) - 1)
+        for piece in word.pieces:
+            buf = _shaped(piece.font, (piece.font.index, piece.script, False, lang, unit[piece.start : piece.end]))
+            offset = piece.start - base
+            for info, pos in zip(buf.glyph_infos, buf.glyph_positions):  # clusters are code point offsets
+                widths[owner[offset + info.cluster]] += pos.x_advance
+        return bounds, widths
+
+    def _split_to_fit(
+        self, unit: str, word: Word, levels: list[int] | None, lang: str | None, measured: tuple[list[int], list[int]]
+    ) -> list[list[Item]]:
+        """A unit wider than a whole line, cut at grapheme boundaries into at most `max_lines`
+        line-sized parts: greedy on the measured advances, each part shaped once (and again,
+        one grapheme shorter, in the rare case shaping across the cut made it wider)."""
+        base = word.pieces[0].start
+        bounds, widths = measured
+        text = unit[base : word.pieces[-1].end]
+        count = len(bounds) - 1
+        room = self.avail * 64
 
         def part(lo: int, hi: int) -> list[Item]:
             pieces = tuple(
@@ -325,22 +353,24 @@ class Renderer:
                 for p in word.pieces
                 if p.end > base + bounds[lo] and p.start < base + bounds[hi]
             )
-            return self._items(token, pieces, levels, lang)
+            return self._items(unit, pieces, levels, lang)
 
         parts = []
         first = 0
-        while first < len(bounds) - 1 and len(parts) < self.max_lines:
-            low, high = first + 1, min(len(bounds) - 1, first + self.avail + 1)
-            while low < high:  # the most graphemes that still fit (at least one)
-                mid = (low + high + 1) // 2
-                if _width(part(first, mid)) <= self.avail:
-                    low = mid
-                else:
-                    high = mid - 1
-            while low - 1 > first and low < len(bounds) - 1 and text[bounds[low]] in NO_BREAK_BEFORE:
-                low -= 1  # carry a grapheme over rather than start a line with "." or "、"
-            parts.append(part(first, low))
-            first = low
+        while first < count and len(parts) < self.max_lines:
+            last, total = first, 0
+            while last < count and total + widths[last] <= room:
+                total += widths[last]
+                last += 1
+            last = max(last, first + 1)  # at least one grapheme, even one wider than the line
+            while last - 1 > first and last < count and not may_start_line(text[bounds[last]]):
+                last -= 1  # carry a grapheme over rather than start a line with "." or "、"
+            items = part(first, last)
+            if last - 1 > first and _width(items) > self.avail:
+                last -= 1
+                items = part(first, last)
+            parts.append(items)
+            first = last
         return parts
 
     def _lines(
@@ -359,18 +389,27 @@ class Renderer:
         line: list[Item] = []
         trailing: tuple[Item, ...] = ()
         width = 0
-        for token, word, token_levels, shaped in self._shaped_words(paragraph, cjk_face, lang, levels):
-            word_spaces = shaped.spaces
-            if self.config.grid:
-                shaped = self._snapped(shaped)
-            items, need, spaces, space_width = shaped
+        for unit, word, unit_levels, shaped in self._shaped_units_of(paragraph, cjk_face, lang, levels):
+            measured = None
+            if shaped is None:  # a long unit: shaped (uncached) only if it can fit on a line
+                measured = self._grapheme_widths(unit, word, lang) if word.pieces else ([0], [])
+                if _round26(sum(measured[1])) <= avail:
+                    shaped = self._shape_word(unit, word, unit_levels, lang)
+            if shaped is not None:
+                word_spaces = shaped.spaces
+                if self.config.grid:
+                    shaped = self._snapped(shaped)
+                items, need, spaces, space_width = shaped
+            else:
+                word_spaces = tuple(self._items(unit, (word.space,), unit_levels, lang)) if word.space else ()
+                items, need, spaces, space_width = (), avail + 1, word_spaces, _width(word_spaces)
             if line and width + need > avail:
                 lines.append(line)
                 line, trailing, width = [], (), 0
                 if len(lines) >= budget:
                     return lines, base, bidi, True
             if not line and need > avail:
-                parts = self._split_to_fit(token, word, token_levels, lang)
+                parts = self._split_to_fit(unit, word, unit_levels, lang, measured or self._grapheme_widths(unit, word, lang))
                 for part in parts[:-1]:
                     lines.append(part)
                     if len(lines) >= budget:
@@ -484,15 +523,16 @@ class Renderer:
         found = []
         for paragraph in text.split("\n"):
             script = None
-            for match in TOKENS.finditer(paragraph):
-                token = match.group()
-                words, script = self._itemized(token, script, cjk_face)
-                for word in words:
-                    for piece in word.pieces:
-                        chunk = token[piece.start : piece.end]
-                        buf = _shaped(piece.font, (piece.font.index, piece.script, False, lang, chunk))
-                        # clusters are code point offsets (uharfbuzz adds str as UTF-32)
-                        found.extend(chunk[info.cluster] for info in buf.glyph_infos if info.codepoint == 0)
+            start = 0
+            for end in line_breaks(paragraph):
+                unit = paragraph[start:end]
+                start = end
+                word, script = itemize_unit(unit, script, self.fonts, cjk_face)
+                for piece in word.pieces:
+                    chunk = unit[piece.start : piece.end]
+                    buf = _shaped(piece.font, (piece.font.index, piece.script, False, lang, chunk))
+                    # clusters are code point offsets (uharfbuzz adds str as UTF-32)
+                    found.extend(chunk[info.cluster] for info in buf.glyph_infos if info.codepoint == 0)
         return found
 
     def _draw_line(self, canvas: np.ndarray, placed: list[tuple[int, Strip]], number: int) -> int:
