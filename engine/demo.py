@@ -9,6 +9,9 @@ the caption was written for. Results go to the terminal, `report.html` and `repo
 from __future__ import annotations
 
 import argparse
+import shlex
+import shutil
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +22,7 @@ from tqdm import tqdm
 from engine.errors import EngineError
 from engine.paths import PACKAGE_DIR
 from engine.scenes import LANGUAGES, CaptionSpec, Scene, caption, full_spec, queries, random_scenes, satisfies
-from engine.scenes.files import write_pictures
+from engine.scenes.files import picture_index, write_pictures
 
 ASSETS = PACKAGE_DIR / "assets"
 MODELS = {  # label -> shipped checkpoint directory
@@ -85,7 +88,15 @@ def run_demo(args: argparse.Namespace) -> int:
     write_png(out / "report.png", asked, found, shown, scenes)
     print(f"\n{count} pictures, {count * len(langs)} queries per model, {time.monotonic() - started:.0f} s. "
           f"Report: {out / 'report.html'} and {out / 'report.png'}")
+    print(f"Search the collection in a browser (any language, or by picture):\n  {serve_command(index_dir(out, 'CLIPPO'))}")
     return 0
+
+
+def serve_command(directory: Path) -> str:
+    """The `engine serve` line for an index, naming this environment's `engine` when it is not on PATH."""
+    beside = Path(sys.executable).with_name("engine")
+    program = "engine" if not beside.is_file() or shutil.which("engine") == str(beside) else str(beside)
+    return f"{shlex.quote(program)} serve {shlex.quote(str(directory))}"
 
 
 def _search(label: str, checkpoint: Path, out: Path, asked: dict[str, list[tuple[CaptionSpec, str]]],
@@ -98,9 +109,8 @@ def _search(label: str, checkpoint: Path, out: Path, asked: dict[str, list[tuple
     from engine.index.search import open_index
 
     print(f"\n== {label}: indexing {len(scenes)} pictures with {checkpoint}")
-    index_dir = out / f"index-{label.split()[0].lower()}"
-    build(index_dir, checkpoint, images_in(out / "collection"), [])
-    index = open_index(index_dir)
+    build(index_dir(out, label), checkpoint, images_in(out / "collection"), [])
+    index = open_index(index_dir(out, label))
     images = index.encoder.encode_images(pictures)  # fp32: bf16 is several times slower on AVX2-only CPUs
     specs = [spec for spec, _ in next(iter(asked.values()))]  # the same descriptions in every language
     correct = np.array([[satisfies(scene, spec) for scene in scenes] for spec in specs])
@@ -108,12 +118,13 @@ def _search(label: str, checkpoint: Path, out: Path, asked: dict[str, list[tuple
     for lang, pairs in tqdm(asked.items(), desc=f"querying {label}", unit="language", leave=False):
         scores = index.encoder.encode_texts([text for _, text in pairs]) @ images.T
         hits = index.search(pairs[shown[lang]][1], TOP_K, "image")["item"]
-        results[lang] = Found([_scene_number(path) for path in hits], float((wrong_at_least(scores, correct) == 0).mean()))
+        results[lang] = Found([picture_index(path) for path in hits], float((wrong_at_least(scores, correct) == 0).mean()))
     return results
 
 
-def _scene_number(path: str) -> int:
-    return int(Path(path).stem.rsplit("-", 1)[1])  # scene-000123.png -> 123
+def index_dir(out: Path, label: str) -> Path:
+    """Where the demo leaves a model's index (CLIPPO -> out/index-clippo), ready for `engine serve`."""
+    return out / f"index-{label.split()[0].lower()}"
 
 
 def _print_results(asked, found: dict[str, dict[str, Found]], shown: dict[str, int], scenes: list[Scene]) -> None:

@@ -39,13 +39,20 @@ class Encoder:
     def encode_texts(self, texts: Sequence[str], batch_size: int = 256) -> np.ndarray:
         if isinstance(texts, str):
             raise EngineError("encode_texts takes a list of strings, not one string")
-        if not self._fonts_checked:
-            self._check_fonts()
-            self._fonts_checked = True
+        self._check_fonts()
         return self._encode(texts, batch_size, self._text_inputs, self.model.encode_texts)
 
+    def text_pixels(self, text: str, lang: str | None = None) -> np.ndarray:
+        """The page the model reads for `text` (uint8 H x W, 255 = paper), drawn as `encode_texts` draws it."""
+        if self.model.kind != "clippo":
+            raise EngineError(f"this checkpoint ({self.model.kind}) reads tokens, not pixels: there is no page to show")
+        self._check_fonts()
+        return self._text_inputs([text], [lang])[0]
+
     def _check_fonts(self) -> None:
-        """Text drawn with other fonts than at training time is a different input: refuse it."""
+        """Text drawn with other fonts than at training time is a different input: refuse it (checked once)."""
+        if self._fonts_checked:
+            return
         from engine.render import font_fingerprint
 
         if self.font_fingerprint and self.font_fingerprint != font_fingerprint():
@@ -54,6 +61,7 @@ class Encoder:
                 f"but the installed renderer's is {font_fingerprint()[:12]}: install the fonts (fonts/manifest.json) "
                 f"and the pyicu-wheels version (requirements.lock) it was trained with"
             )
+        self._fonts_checked = True
 
     @torch.inference_mode()
     def _encode(self, items: Sequence, batch_size: int, prepare, encode) -> np.ndarray:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+import engine
 from engine.cli import main
 from index_helpers import make_checkpoint
 
@@ -33,6 +34,9 @@ def test_demo_indexes_queries_grades_and_reports(checkpoint, tmp_path, capsys):
     assert page.count("<tr>") == 3 and 'lang="th"' in page and page.count('src="thumbs/') == 2 * 2 * 3
     with Image.open(out / "report.png") as png:
         assert png.width > 900 and png.height > 3 * 60
+    command = printed.strip().splitlines()[-1].split()
+    assert command[1:] == ["serve", str(out / "index-clippo")]  # the last line: how to open the page
+    assert len(engine.open_index(command[2])) == 6
 
 
 def test_missing_checkpoint_says_how_to_make_it(tmp_path, capsys):

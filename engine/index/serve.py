@@ -1,10 +1,11 @@
-"""`engine serve`: the index as a small JSON API (FastAPI on uvicorn), localhost by default.
+"""`engine serve`: the index as a small JSON API and a search page (FastAPI on uvicorn), localhost by default.
 
 Endpoints: GET /health, GET /search?q=TEXT, POST /search/image (multipart field `file`),
-GET /items/{id}, GET /items/{id}/similar. Every search runs in a worker thread under one lock
-(the model already uses every core) and gives up with 504 after `timeout_s`; request bodies over
-`max_body_bytes` are refused with 413 before they are read, or as soon as they exceed it when
-the client sends no Content-Length.
+GET /items/{id}, GET /items/{id}/similar; the search page, thumbnails and /render are in `web`;
+/docs serves Swagger UI from the fastapi-offline package (no CDN). Every search runs in a worker
+thread under one lock (the model already uses every core) and gives up with 504 after
+`timeout_s`; request bodies over `max_body_bytes` are refused with 413 before they are read, or
+as soon as they exceed it when the client sends no Content-Length.
 """
 from __future__ import annotations
 
@@ -15,12 +16,13 @@ from typing import Literal
 import uvicorn
 from fastapi import FastAPI, File, HTTPException, Path, Query, UploadFile
 from fastapi.concurrency import run_in_threadpool
+from fastapi_offline import FastAPIOffline
 from starlette.responses import JSONResponse
 
 from engine.errors import EngineError
 from engine.index.search import Index, records
+from engine.index.web import MAX_QUERY_CHARS, add_page
 
-MAX_QUERY_CHARS = 2000
 MAX_K = 1000
 Modality = Literal["any", "image", "text"]
 
@@ -57,22 +59,23 @@ class BodySizeLimit:
 
 
 def create_app(index: Index, max_body_bytes: int = 10 * 2**20, timeout_s: float = 10.0) -> FastAPI:
-    """The API over one opened index."""
-    app = FastAPI(title="engine index", description=f"Search {index.directory} ({len(index):,} items) by text, image or item id.")
+    """The API and the search page over one opened index."""
+    app = FastAPIOffline(title="engine index", redoc_url=None,
+                         description=f"Search {index.directory} ({len(index):,} items) by text, image or item id. The search page is at /.")
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
     lock = threading.Lock()
 
-    async def run(function, *args) -> list[dict]:
-        def locked():
-            if not lock.acquire(timeout=timeout_s):
-                raise TimeoutError
-            try:
-                return function(*args)
-            finally:
-                lock.release()
-
+    def locked(function, *args):
+        if not lock.acquire(timeout=timeout_s):
+            raise TimeoutError
         try:
-            hits = await asyncio.wait_for(run_in_threadpool(locked), timeout_s)
+            return function(*args)
+        finally:
+            lock.release()
+
+    async def run(function, *args) -> list[dict]:
+        try:
+            hits = await asyncio.wait_for(run_in_threadpool(locked, function, *args), timeout_s)
         except (TimeoutError, asyncio.TimeoutError):
             raise HTTPException(504, f"search took longer than {timeout_s:g} s") from None
         except EngineError as error:
@@ -84,7 +87,7 @@ def create_app(index: Index, max_body_bytes: int = 10 * 2**20, timeout_s: float 
         manifest = index.manifest
         return {"status": "ok", "count": manifest["count"], "counts": manifest["counts"], "dim": manifest["dim"],
                 "index": manifest["index"]["factory"], "recall_at_10": manifest["index"]["recall_at_10"],
-                "checkpoint": manifest["checkpoint"]["hash"][:12]}
+                "checkpoint": manifest["checkpoint"]["hash"][:12], "reads": "pixels" if index.encoder.model.kind == "clippo" else "tokens"}
 
     @app.get("/search")
     async def search_text(q: str = Query(min_length=1, max_length=MAX_QUERY_CHARS, description="query text, any language"),
@@ -110,11 +113,12 @@ def create_app(index: Index, max_body_bytes: int = 10 * 2**20, timeout_s: float 
             raise HTTPException(404, f"no item {item_id}")
         return {"query": item_id, "results": await run(index.search_similar, item_id, k, modality)}
 
+    add_page(app, index, locked)
     return app
 
 
 def serve(index: Index, host: str, port: int, max_body_bytes: int, timeout_s: float) -> None:
     """Run the API until interrupted."""
-    print(f"serving {index.directory} ({len(index):,} items) on http://{host}:{port}  (docs: /docs)", flush=True)
+    print(f"serving {index.directory} ({len(index):,} items): search page http://{host}:{port}/  (API docs: /docs)", flush=True)
     uvicorn.run(create_app(index, max_body_bytes, timeout_s), host=host, port=port, timeout_keep_alive=5,
                 limit_concurrency=64, log_level="warning")

@@ -16,6 +16,11 @@ def picture_name(index: int) -> str:
     return f"scene-{index:06d}.png"
 
 
+def picture_index(path: str | Path) -> int:
+    """The scene number in a picture's file name (scene-000123.png -> 123)."""
+    return int(Path(path).stem.rsplit("-", 1)[1])
+
+
 def write_pictures(scenes: Sequence[Scene], directory: Path, size: int) -> list[Path]:
     """Draw every scene at `size` px into `directory` (replacing it); returns the files in scene order."""
     directory = Path(directory)
