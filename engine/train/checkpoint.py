@@ -2,7 +2,8 @@
 
 Writes go to `<dir>.tmp-<pid>` and are renamed into place; the previous checkpoint is moved to
 `<dir>.old` first and deleted only once the new one is in place, so a kill -9 at any moment
-leaves one complete checkpoint (`find_checkpoint` falls back to `.old`).
+leaves one complete checkpoint (`find_checkpoint` falls back to `.old`); the temporary directory
+a killed run left is removed by the next save.
 """
 from __future__ import annotations
 
@@ -27,7 +28,9 @@ def save_checkpoint(directory: Path, model: DualEncoder, config: dict, train_sta
     directory = Path(directory)
     tmp = directory.with_name(f"{directory.name}.tmp-{os.getpid()}")
     old = directory.with_name(f"{directory.name}.old")
-    shutil.rmtree(tmp, ignore_errors=True)
+    for stale in directory.parent.glob(f"{directory.name}.tmp-*"):  # ours, or left by a killed run
+        if stale == tmp or not _process_alive(stale.name.rpartition("-")[2]):
+            shutil.rmtree(stale, ignore_errors=True)
     tmp.mkdir(parents=True)
     save_file({k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}, str(tmp / WEIGHTS))
     config = {**config, "format": FORMAT_VERSION}
@@ -43,6 +46,19 @@ def save_checkpoint(directory: Path, model: DualEncoder, config: dict, train_sta
         directory.rename(old)
     tmp.rename(directory)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def _process_alive(pid: str) -> bool:
+    """Whether the process that named a temporary directory still runs (and may still be writing it)."""
+    if not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _fsync_tree(directory: Path) -> None:
