@@ -66,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
 
     for name in chosen:
         started = time.monotonic()
+        (work / name).mkdir(exist_ok=True)
         if name == "kills":
             result = kills.run(work / "kills", args.kills, args.seed)
             emit(name, kills.report(kills.summarise(result)), {"summary": kills.summarise(result), "runs": result}, started)
@@ -84,7 +85,6 @@ def main(argv: list[str] | None = None) -> int:
                 result["server_tracebacks"] = server.stop().count("Traceback")
             emit(name, load.report(result), result, started)
         elif name == "fuzz":
-            (work / "fuzz").mkdir(exist_ok=True)
             result = fuzzing.run(work / "fuzz", serve_index(work), args.fuzz, args.concurrency, args.bound, args.seed)
             emit(name, fuzzing.report(result), result, started)
     if args.json:

@@ -94,11 +94,11 @@ def through_api(index_dir: Path, strings: list[tuple[str, str]], bound_s: float)
 
 
 def through_cli(index_dir: Path, strings: list[tuple[str, str]], count: int) -> dict:
-    """A few through `engine query --json` (argv cannot carry NUL, lone surrogates or 128 KB in one argument)."""
-    chosen = [s for s in strings if "\x00" not in s[1] and _utf8(s[1]) and s[1].strip() and len(s[1]) < 10_000][:count]
+    """A few through `engine query --json` (argv cannot carry NUL, lone surrogates or 128 KB in one argument; a leading "-" reads as an option)."""
+    chosen = [s for s in strings if "\x00" not in s[1] and _utf8(s[1]) and s[1].strip() and len(s[1]) < 10_000 and not s[1].startswith("-")][:count]
     wrong = 0
     for _, text in chosen:
-        result = subprocess.run(engine_cmd("query", index_dir, "-k", K, "--json", "--", text), capture_output=True, timeout=120, env=quiet_env())
+        result = subprocess.run(engine_cmd("query", index_dir, text, "-k", K, "--json"), capture_output=True, timeout=120, env=quiet_env())
         try:
             wrong += result.returncode != 0 or len(json.loads(result.stdout)) != K
         except ValueError:
