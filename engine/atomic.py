@@ -8,6 +8,7 @@ the two renames still leaves one complete copy (readers such as `find_checkpoint
 """
 from __future__ import annotations
 
+import glob
 import os
 import shutil
 from collections.abc import Iterator
@@ -30,6 +31,7 @@ def atomic_path(path: str | Path, durable: bool = False) -> Iterator[Path]:
     path = Path(path)
     tmp = temporary_beside(path)
     _remove(tmp)
+    _remove_stale_temporaries(path)
     try:
         yield tmp
         if durable:
@@ -59,6 +61,27 @@ def _replace_folder(tmp: Path, path: Path) -> None:
         path.rename(old)
     tmp.rename(path)
     _remove(old)
+
+
+def _remove_stale_temporaries(path: Path) -> None:
+    """Remove the temporaries that killed writers left beside `path` (a live writer's stay)."""
+    for stale in path.parent.glob(f"{glob.escape(path.name)}.tmp-*"):
+        pid = stale.name[len(path.name) + len(".tmp-"):].split(".")[0]
+        if not _process_alive(pid):
+            _remove(stale)
+
+
+def _process_alive(pid: str) -> bool:
+    """Whether the process that named a temporary still runs (and may still be writing it)."""
+    if not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _remove(path: Path) -> None:

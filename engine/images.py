@@ -8,6 +8,8 @@ values to white and drops alpha onto black), so every decode goes through `load_
 from __future__ import annotations
 
 import io
+import os
+import stat
 import warnings
 from pathlib import Path
 
@@ -33,6 +35,8 @@ def load_rgb(source: str | Path | bytes, min_side: int | None = None) -> Image.I
     Raises UnreadableImage for anything that is not a decodable, reasonably sized picture.
     """
     try:
+        if not isinstance(source, bytes) and not stat.S_ISREG(os.stat(source).st_mode):
+            raise UnreadableImage("not a regular file (reading a FIFO or a device could block for ever)")
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as image:

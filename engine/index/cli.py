@@ -67,7 +67,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     serve.add_argument("--port", type=int, default=8080, help="TCP port to listen on (default 8080)")
     serve.add_argument("--model", type=Path, help="checkpoint to use (default: the one recorded in the index)")
     serve.add_argument("--max-upload-mb", type=float, default=10.0, help="largest accepted request body (default 10 MB)")
-    serve.add_argument("--timeout", type=float, default=10.0, help="seconds a search may take before a 504 (default 10)")
+    serve.add_argument("--timeout", type=float, default=10.0, help="seconds a search may take before a 504, and a request body may take to arrive before a 408 (default 10)")
     serve.set_defaults(func=_run_serve)
 
 

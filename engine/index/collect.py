@@ -45,10 +45,28 @@ class Skipped:
     item: str
     reason: str
 
+    def __post_init__(self) -> None:
+        self.item = printable(self.item)
+
+
+def printable(text: str) -> str:
+    """`text` with what UTF-8 cannot carry (non-UTF-8 file-name bytes, lone surrogates) as escapes."""
+    return text.encode("utf-8", "surrogateescape" if _only_escaped_bytes(text) else "surrogatepass").decode("utf-8", "backslashreplace")
+
+
+def _only_escaped_bytes(text: str) -> bool:
+    return all(0xDC80 <= ord(c) <= 0xDCFF for c in text if 0xD800 <= ord(c) <= 0xDFFF)
+
 
 def image_item(path: Path) -> Item:
-    stat = path.stat()
-    return Item("image", path=str(path.resolve()), size=stat.st_size, mtime=stat.st_mtime)
+    """An image file as an item. One that cannot even be looked at (a dangling link, a symlink
+    loop) still becomes one, so that decoding skips it with its reason instead of the walk failing."""
+    try:
+        stat = path.stat()
+        resolved = path.resolve()
+    except (OSError, RuntimeError):  # RuntimeError: Python 3.11's resolve() on a symlink loop
+        return Item("image", path=str(path.absolute()))
+    return Item("image", path=str(resolved), size=stat.st_size, mtime=stat.st_mtime)
 
 
 def text_item(text: str, language: str | None = None) -> Item:
@@ -107,6 +125,8 @@ def table_items(
         text = _cell(values, text_col)
         if text and text.strip():
             items.append(text_item(text, language))
+        elif text:
+            skipped.append(Skipped(repr(text), "blank text"))
     return items, skipped
 
 

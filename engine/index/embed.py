@@ -24,6 +24,8 @@ from engine.model.precision import cpu_has_native_bf16
 IMAGE_BATCH = 64
 TEXT_BATCH = 256
 POOL_MIN = 32  # fewer photos than this are decoded in-process
+UNSTORABLE = {"image": "file name is not valid UTF-8; rename the file to index it",
+              "text": "text is not valid Unicode (it holds a lone surrogate)"}
 
 
 @dataclass
@@ -46,12 +48,13 @@ def encode_images(encoder, images: Sequence[Image.Image]) -> np.ndarray:
 
 
 def embed_items(encoder, items: Sequence[Item], workers: int | None = None) -> Embedded:
-    """Embed photos then texts with one progress bar; undecodable photos land in `skipped`."""
-    photos = [item for item in items if item.modality == "image"]
-    texts = [item for item in items if item.modality == "text"]
+    """Embed photos then texts with one progress bar; undecodable photos land in `skipped`, and so
+    do items the UTF-8 metadata cannot store (non-UTF-8 file names, texts with lone surrogates)."""
+    skipped = [Skipped(item.label, UNSTORABLE[item.modality]) for item in items if not _utf8(item.label)]
+    photos = [item for item in items if item.modality == "image" and _utf8(item.path)]
+    texts = [item for item in items if item.modality == "text" and _utf8(item.text)]
     kept: list[Item] = []
     parts: list[np.ndarray] = []
-    skipped: list[Skipped] = []
     with tqdm(total=len(items), desc="embedding", unit="item", dynamic_ncols=True) as bar:
         batch: list[tuple[Item, Image.Image]] = []
         for item, pixels, reason in _decoded(photos, encoder.model.config.image_size, workers):
@@ -71,6 +74,14 @@ def embed_items(encoder, items: Sequence[Item], workers: int | None = None) -> E
             bar.update(len(chunk))
     vectors = np.concatenate(parts) if parts else np.empty((0, encoder.dim), dtype=np.float32)
     return Embedded(kept, vectors, skipped)
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _flush(encoder, batch: list, kept: list, parts: list, bar: tqdm) -> None:

@@ -5,13 +5,15 @@ GET /items/{id}, GET /items/{id}/similar; the search page, thumbnails and /rende
 /docs serves Swagger UI from the fastapi-offline package (no CDN). Every search runs in a worker
 thread under one lock (the model already uses every core) and gives up with 504 after
 `timeout_s`; request bodies over `max_body_bytes` are refused with 413 before they are read, or
-as soon as they exceed it when the client sends no Content-Length.
+as soon as they exceed it when the client sends no Content-Length; a body still arriving after
+`timeout_s` gets 408.
 """
 from __future__ import annotations
 
 import asyncio
 import threading
 from typing import Literal
+from urllib.parse import parse_qsl
 
 import uvicorn
 from fastapi import FastAPI, File, HTTPException, Path, Query, UploadFile
@@ -28,10 +30,11 @@ Modality = Literal["any", "image", "text"]
 
 
 class BodySizeLimit:
-    """ASGI middleware: 413 for a request body larger than `max_bytes`, declared or streamed."""
+    """ASGI middleware: 413 for a request body larger than `max_bytes`, declared or streamed, and 408
+    for one still incomplete after `seconds` (a client trickling a body would hold its slot for ever)."""
 
-    def __init__(self, app, max_bytes: int) -> None:
-        self.app, self.max_bytes = app, max_bytes
+    def __init__(self, app, max_bytes: int, seconds: float) -> None:
+        self.app, self.max_bytes, self.seconds = app, max_bytes, seconds
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
@@ -39,11 +42,18 @@ class BodySizeLimit:
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
             return await self._refuse(scope, receive, send)
-        received = 0
+        received, complete = 0, False
+        deadline = asyncio.get_running_loop().time() + self.seconds
 
         async def limited_receive():
-            nonlocal received
-            message = await receive()
+            nonlocal received, complete
+            if complete:  # the body is in: later reads wait for a disconnect, which has no deadline
+                return await receive()
+            try:
+                message = await asyncio.wait_for(receive(), max(0.0, deadline - asyncio.get_running_loop().time()))
+            except asyncio.TimeoutError:
+                raise HTTPException(408, f"request body not received within {self.seconds:g} s") from None
+            complete = not message.get("more_body", False)
             received += len(message.get("body", b""))
             if received > self.max_bytes:
                 raise HTTPException(413, self._message())
@@ -58,11 +68,29 @@ class BodySizeLimit:
         await JSONResponse({"detail": self._message()}, status_code=413)(scope, receive, send)
 
 
+class Utf8Query:
+    """ASGI middleware: 400 for a query string whose %-escapes are not UTF-8 (Starlette would
+    silently turn them into U+FFFD and search for that)."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http":
+            try:
+                parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True, errors="strict")
+            except UnicodeDecodeError:
+                response = JSONResponse({"detail": "the query string is not valid UTF-8"}, status_code=400)
+                return await response(scope, receive, send)
+        await self.app(scope, receive, send)
+
+
 def create_app(index: Index, max_body_bytes: int = 10 * 2**20, timeout_s: float = 10.0) -> FastAPI:
     """The API and the search page over one opened index."""
     app = FastAPIOffline(title="engine index", redoc_url=None,
                          description=f"Search {index.directory} ({len(index):,} items) by text, image or item id. The search page is at /.")
-    app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
+    app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes, seconds=timeout_s)
+    app.add_middleware(Utf8Query)
     lock = threading.Lock()
 
     def locked(function, *args):
@@ -120,5 +148,7 @@ def create_app(index: Index, max_body_bytes: int = 10 * 2**20, timeout_s: float 
 def serve(index: Index, host: str, port: int, max_body_bytes: int, timeout_s: float) -> None:
     """Run the API until interrupted."""
     print(f"serving {index.directory} ({len(index):,} items): search page http://{host}:{port}/  (API docs: /docs)", flush=True)
+    # No `limit_concurrency`: uvicorn counts open connections against it, so 64 idle ones made it
+    # answer every request with a plain-text 503. Searches queue on the lock and time out instead.
     uvicorn.run(create_app(index, max_body_bytes, timeout_s), host=host, port=port, timeout_keep_alive=5,
-                limit_concurrency=64, log_level="warning")
+                log_level="warning")

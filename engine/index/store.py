@@ -107,11 +107,16 @@ def commit(directory: Path, manifest: dict, index: faiss.Index, metadata: pd.Dat
     generation = previous + 1
     files = {"index": f"index-{generation}.faiss", "metadata": f"metadata-{generation}.parquet", "vectors": f"vectors-{generation}.npy"}
     manifest = {"format": FORMAT, "format_version": FORMAT_VERSION, "generation": generation, "files": files, **manifest}
-    _write(directory / files["vectors"], lambda tmp: _save_vectors(tmp, vectors))
-    _write(directory / files["metadata"], lambda tmp: metadata.to_parquet(tmp, index=False))
-    _write(directory / files["index"], lambda tmp: faiss.write_index(index, str(tmp)))
     text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
-    _write(directory / MANIFEST, lambda tmp: tmp.write_text(text, encoding="utf-8"))  # the commit
+    try:
+        _write(directory / files["vectors"], lambda tmp: _save_vectors(tmp, vectors))
+        _write(directory / files["metadata"], lambda tmp: metadata.to_parquet(tmp, index=False))
+        _write(directory / files["index"], lambda tmp: _write_faiss(index, tmp))
+        _write(directory / MANIFEST, lambda tmp: tmp.write_text(text, encoding="utf-8"))  # the commit
+    except OSError as error:  # a full disk, a quota, a file-size limit: the old generation stays live
+        remove_leftovers(directory, keep=set(read_manifest(directory)["files"].values()) if previous else set())
+        kept = "; the previous index there is unchanged" if previous else ""
+        raise EngineError(f"cannot write the index to {directory}: {error.strerror or error}{kept}") from None
     _fsync(directory)
     remove_leftovers(directory, keep=set(files.values()))
     return manifest
@@ -132,6 +137,14 @@ def _write(path: Path, write) -> None:
     """Write through a temporary name, flush it to disk, rename it into place."""
     with atomic_path(path, durable=True) as tmp:
         write(tmp)
+
+
+def _write_faiss(index: faiss.Index, path: Path) -> None:
+    """faiss reports a failed write as a RuntimeError; make it the OSError it is."""
+    try:
+        faiss.write_index(index, str(path))
+    except RuntimeError as error:
+        raise OSError(f"faiss could not write {path.name}: {str(error).splitlines()[-1]}") from None
 
 
 def _save_vectors(path: Path, vectors: np.ndarray, chunk: int = 262_144) -> None:
