@@ -15,6 +15,7 @@ Run it alone on the machine (it uses every core):
     flock /tmp/engine-cpu.lock .venv/bin/python benchmarks/bench_index.py --json out/bench_index.json
     .venv/bin/python benchmarks/bench_index.py --sizes 2000 --vectors 200000 --queries 50   # quick look
 """
+
 from __future__ import annotations
 
 import argparse
@@ -82,10 +83,18 @@ def bench_collection(n: int, checkpoint: Path, queries: int, workdir: Path) -> d
     vectors = [index.vector(i) for i in range(queries)]
     search = latencies(index.search_vector, vectors)
     chosen = report.manifest["index"]
-    return {"items": n, "index": chosen["factory"], "knobs": chosen["knobs"] or "-", "recall_at_10": chosen["recall_at_10"],
-            "build_s": round(build_s, 1),
-            "build_items_per_s": round(n / build_s, 1), "e2e_p50_ms": _ms(e2e, 50), "e2e_p99_ms": _ms(e2e, 99),
-            "search_p50_ms": _ms(search, 50), "search_p99_ms": _ms(search, 99)}
+    return {
+        "items": n,
+        "index": chosen["factory"],
+        "knobs": chosen["knobs"] or "-",
+        "recall_at_10": chosen["recall_at_10"],
+        "build_s": round(build_s, 1),
+        "build_items_per_s": round(n / build_s, 1),
+        "e2e_p50_ms": _ms(e2e, 50),
+        "e2e_p99_ms": _ms(e2e, 99),
+        "search_p50_ms": _ms(search, 50),
+        "search_p99_ms": _ms(search, 99),
+    }
 
 
 def clustered_vectors(n: int, dim: int, clusters: int, spread: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -112,10 +121,17 @@ def bench_vectors(n: int, dim: int, queries: int, clusters: int, spread: float) 
     with one_thread():  # as `Index.search_*` runs a query
         lat = latencies(lambda q: search.search(q[None, :], 10), list(held_out))
     found = search.search(held_out, 10)[1]
-    return {"vectors": n, "dim": dim, "index": plan.factory, "knobs": knobs, "build_s": round(build_s, 1),
-            "recall_at_10_build_sample": round(tuned_recall, 4),
-            "recall_at_10_held_out": round(recall_at_10(found, exact_top(held_out, vectors, 10)), 4),
-            "search_p50_ms": _ms(lat, 50), "search_p99_ms": _ms(lat, 99)}
+    return {
+        "vectors": n,
+        "dim": dim,
+        "index": plan.factory,
+        "knobs": knobs,
+        "build_s": round(build_s, 1),
+        "recall_at_10_build_sample": round(tuned_recall, 4),
+        "recall_at_10_held_out": round(recall_at_10(found, exact_top(held_out, vectors, 10)), 4),
+        "search_p50_ms": _ms(lat, 50),
+        "search_p99_ms": _ms(lat, 99),
+    }
 
 
 def _ms(seconds: np.ndarray, percentile: int) -> float:

@@ -11,6 +11,7 @@ Pillow's cost, the whole text in one unwrapped draw call. The speedup is against
     flock /tmp/engine-cpu.lock .venv/bin/python benchmarks/bench_render.py
     .venv/bin/python benchmarks/bench_render.py --per-lang 20 --json
 """
+
 from __future__ import annotations
 
 import os
@@ -82,8 +83,7 @@ class PillowRaqm:
             runs = [run for line in renderer.layout(text) for run in line if run.text.strip()]
             key = (runs[0].font_file, runs[0].face_index) if runs else ("NotoSans-Regular.ttf", 0)
             if key not in loaded:
-                loaded[key] = ImageFont.truetype(str(fonts_dir() / key[0]), self.config.font_size, index=key[1],
-                                                 layout_engine=ImageFont.Layout.RAQM)
+                loaded[key] = ImageFont.truetype(str(fonts_dir() / key[0]), self.config.font_size, index=key[1], layout_engine=ImageFont.Layout.RAQM)
             self.font_of[text] = loaded[key]
 
     def draw(self, text: str) -> Image.Image:
@@ -111,14 +111,12 @@ class PillowRaqm:
         """The cheapest Pillow call: the whole text shaped and drawn once, on one line."""
         config = self.config
         image = Image.new("L", (config.width, config.height), 255)
-        ImageDraw.Draw(image).text((config.margin, config.margin + self.renderer.ascent), text,
-                                   font=self.font_of[text], fill=0, anchor="ls")
+        ImageDraw.Draw(image).text((config.margin, config.margin + self.renderer.ascent), text, font=self.font_of[text], fill=0, anchor="ls")
         return image
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     epilog="Run under flock /tmp/engine-cpu.lock on the shared machine.")
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog="Run under flock /tmp/engine-cpu.lock on the shared machine.")
     parser.add_argument("--per-lang", type=int, default=100, help="lines per language (default 100)")
     parser.add_argument("--repeats", type=int, default=3, help="timed passes; the fastest counts (default 3)")
     parser.add_argument("--size", type=int, default=224, help="canvas side in px (default 224)")
@@ -164,15 +162,16 @@ def main(argv: list[str] | None = None) -> None:
     if args.json:
         print(json.dumps(result))
         return
-    print(f"{result['texts']} texts, {result['languages']} Tatoeba languages, {len(result['scripts'])} scripts, "
-          f"{result['config']}, one core")
+    print(f"{result['texts']} texts, {result['languages']} Tatoeba languages, {len(result['scripts'])} scripts, {result['config']}, one core")
     print("| renderer | texts/s |\n| --- | ---: |")
     print(f"| engine.render (warm) | {result['texts_per_s']:,.0f} |")
     print(f"| engine.render (cold, first pass) | {result['cold_texts_per_s']:,.0f} |")
     print(f"| {baseline_name}, wrapped at spaces | {result['baseline_wrapped_texts_per_s']:,.0f} |")
     print(f"| {baseline_name}, one unwrapped line | {result['baseline_unwrapped_texts_per_s']:,.0f} |")
-    print(f"speedup {result['speedup']}x (against the faster Pillow row); .notdef glyphs {result['notdef_total']}; "
-          f"truncated {result['truncated']}; mean lines {result['mean_lines']}")
+    print(
+        f"speedup {result['speedup']}x (against the faster Pillow row); .notdef glyphs {result['notdef_total']}; "
+        f"truncated {result['truncated']}; mean lines {result['mean_lines']}"
+    )
 
 
 if __name__ == "__main__":

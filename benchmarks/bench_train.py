@@ -9,6 +9,7 @@ text-encoding speed with and without it (inference, model only).
 
     flock /tmp/engine-cpu.lock .venv/bin/python benchmarks/bench_train.py --presets cpu-tiny cpu-small
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,8 +36,22 @@ DATA = ("flickr8k:split=train", "multi30k:split=train,exclude=val")
 
 def train_args(preset: str, batch: int, steps: int, out: Path, extra: list[str]) -> list[str]:
     data = [arg for spec in DATA for arg in ("--data", spec)]
-    return ["--preset", preset, *data, "--batch-size", str(batch), "--steps", str(steps), "--log-every", "1",
-            "--checkpoint-every", str(10 * steps), "--out", str(out), *extra]
+    return [
+        "--preset",
+        preset,
+        *data,
+        "--batch-size",
+        str(batch),
+        "--steps",
+        str(steps),
+        "--log-every",
+        "1",
+        "--checkpoint-every",
+        str(10 * steps),
+        "--out",
+        str(out),
+        *extra,
+    ]
 
 
 def raw_pairs_per_s(preset_name: str, batch: int, steps: int, warmup: int, extra: list[str]) -> float:
@@ -50,8 +65,11 @@ def raw_pairs_per_s(preset_name: str, batch: int, steps: int, warmup: int, extra
     n_pairs = round(batch * config.train.pair_share)
     n_images = (batch - n_pairs) // config.train.captions_per_photo
     size = config.model.image_size
-    batch_tensors = {"images": torch.randint(0, 256, (n_images, 3, size, size), dtype=torch.uint8),
-                     "texts": torch.randint(0, 256, (batch + n_pairs, size, size), dtype=torch.uint8), "step": torch.tensor(0)}
+    batch_tensors = {
+        "images": torch.randint(0, 256, (n_images, 3, size, size), dtype=torch.uint8),
+        "texts": torch.randint(0, 256, (batch + n_pairs, size, size), dtype=torch.uint8),
+        "step": torch.tensor(0),
+    }
     precision = autocast_dtype(config.train.precision, torch.device("cpu"))
     for _ in range(warmup):
         _train_step(model, optimizer, batch_tensors, n_images, config, torch.device("cpu"), precision, 1)
@@ -81,8 +99,12 @@ def text_encoding(preset_name: str, n_texts: int) -> dict:
     torch.manual_seed(0)
     model = DualEncoder(model_config, inputs).eval()
     _, mask = model.patches(pages, drop=True)
-    row = {"preset": preset_name, "patches_full": model_config.grid**2, "patches_kept_mean": mask.sum(1).float().mean().item(),
-           "patches_kept_max": int(mask.sum(1).max())}
+    row = {
+        "preset": preset_name,
+        "patches_full": model_config.grid**2,
+        "patches_kept_mean": mask.sum(1).float().mean().item(),
+        "patches_kept_max": int(mask.sum(1).max()),
+    }
     for drop in (False, True):
         model.drop_blank = drop
         model.encode_texts(pages[:64])
@@ -115,8 +137,11 @@ def main() -> int:
     for preset in args.presets:
         row = text_encoding(preset, args.texts)
         rows.append(row)
-        print(f"{preset:<10} {row['patches_full']:8d} {row['patches_kept_mean']:10.1f} / {row['patches_kept_max']:<3d}"
-              f" {row['texts_per_s_full']:13.1f} {row['texts_per_s_drop']:16.1f}", flush=True)
+        print(
+            f"{preset:<10} {row['patches_full']:8d} {row['patches_kept_mean']:10.1f} / {row['patches_kept_max']:<3d}"
+            f" {row['texts_per_s_full']:13.1f} {row['texts_per_s_drop']:16.1f}",
+            flush=True,
+        )
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2) + "\n")
     return 0

@@ -8,6 +8,7 @@ tests/test_render_fuzz_cases.py come from it). The strings depend only on --seed
     flock /tmp/engine-cpu.lock .venv/bin/python benchmarks/fuzz_render.py
     .venv/bin/python benchmarks/fuzz_render.py --count 2000 --slowest /tmp/slow.json
 """
+
 from __future__ import annotations
 
 import os
@@ -38,14 +39,22 @@ PLANES = (0, 0, 0, 0, 1, 1, 2, 3, 14, 15, 16)
 LETTERS = "abcxyzABCéßøДжпαβγअकषमাকতதமกขคไเลาພາສາកខគမြန်ጀሐሰ日本語中文한국어שלוםمرحبا"
 BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
 BIDI_OTHERS = "abcאבגعمن123٣٤٥۱۲ ()[]{}<>«»-+,.:/$%#!\u0301\u064b\n"
-MARKS = [chr(cp) for cp in range(0x0300, 0x0370)] + list("\u0483\u0591\u05b0\u064b\u0651\u0901\u093c\u094d\u0e31\u0e48\u0e4c\u17d2\u1039\u20d0\u20e3\ufe0f\u3099")
+MARKS = [chr(cp) for cp in range(0x0300, 0x0370)] + list(
+    "\u0483\u0591\u05b0\u064b\u0651\u0901\u093c\u094d\u0e31\u0e48\u0e4c\u17d2\u1039\u20d0\u20e3\ufe0f\u3099"
+)
 EMOJI_BASES = "😀😂🥲👍👋🏃🧑👩👨👧👦💻🚀🌈🏳🏴❤🔥⭐☕⚽🎉"
 SKIN = "🏻🏼🏽🏾🏿"
 FLAG_LETTERS = [chr(cp) for cp in range(0x1F1E6, 0x1F200)]
 TAGS = [chr(cp) for cp in range(0xE0061, 0xE007B)]
-WORD_ALPHABETS = ("abcdefghijklmnopqrstuvwxyz", "กขคงจฉชซญดตถทนบปผพฟภมยรลวศสหอฮะาิีึืุูเแโใไ่้๊๋ั็์",
-                  "日本語中文字漢東京都大学生先", "ابتثجحخدذرزسشصضطظعغفقكلمنهوي", "ကခဂငစဆဇညဋဌဍဏတထဒဓနပဖဗဘမယရလဝသဟဠအ်ြျွှ",
-                  "ሀለሐመሠረሰሸቀበቨተቸኀነኘአከኸወዐዘዠየደጀገጠጨጰጸፀፈፐ", "अआइईउऊकखगघङचछजझञटठडढणतथदधनपफबभमयरलवशषसह्ािीुू")
+WORD_ALPHABETS = (
+    "abcdefghijklmnopqrstuvwxyz",
+    "กขคงจฉชซญดตถทนบปผพฟภมยรลวศสหอฮะาิีึืุูเแโใไ่้๊๋ั็์",
+    "日本語中文字漢東京都大学生先",
+    "ابتثجحخدذرزسشصضطظعغفقكلمنهوي",
+    "ကခဂငစဆဇညဋဌဍဏတထဒဓနပဖဗဘမယရလဝသဟဠအ်ြျွှ",
+    "ሀለሐመሠረሰሸቀበቨተቸኀነኘአከኸወዐዘዠየደጀገጠጨጰጸፀፈፐ",
+    "अआइईउऊकखगघङचछजझञटठडढणतथदधनपफबभमयरलवशषसह्ािीुू",
+)
 CONTROLS = [chr(cp) for cp in range(0x00, 0x20)] + [chr(cp) for cp in range(0x7F, 0xA0)] + ["\u2028", "\u2029", "\ud800", "\udfff"]
 
 
@@ -104,10 +113,7 @@ def emoji_sequences(rng: random.Random) -> str:
 
 def long_words(rng: random.Random) -> str:
     alphabet = rng.choice(WORD_ALPHABETS)
-    words = [
-        "".join(rng.choice(alphabet) for _ in range(int(rng.expovariate(1 / 400)) + 30))
-        for _ in range(rng.randint(1, 3))
-    ]
+    words = ["".join(rng.choice(alphabet) for _ in range(int(rng.expovariate(1 / 400)) + 30)) for _ in range(rng.randint(1, 3))]
     return " ".join(words)
 
 
@@ -144,12 +150,10 @@ def percentile(values: np.ndarray, q: float) -> float:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     epilog="Run under flock /tmp/engine-cpu.lock on the shared machine.")
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog="Run under flock /tmp/engine-cpu.lock on the shared machine.")
     parser.add_argument("--count", type=int, default=100_000, help="generated strings (default 100000)")
     parser.add_argument("--seed", type=int, default=0, help="generator seed (default 0)")
-    parser.add_argument("--slowest", type=Path, default=Path("fuzz_slowest.json"),
-                        help="where the slowest inputs go (default fuzz_slowest.json)")
+    parser.add_argument("--slowest", type=Path, default=Path("fuzz_slowest.json"), help="where the slowest inputs go (default fuzz_slowest.json)")
     parser.add_argument("--keep", type=int, default=40, help="how many slowest calls to keep (default 40)")
     parser.add_argument("--json", type=Path, help="also write the table as JSON here")
     return parser
@@ -187,38 +191,61 @@ def main(argv: list[str] | None = None) -> None:
             elif ms > slowest[0][0]:
                 heapq.heapreplace(slowest, entry)
         if (number + 1) % 10_000 == 0:
-            print(f"... {number + 1} strings, {time.perf_counter() - started:.0f} s, peak RSS {peak_rss_mb():.0f} MB",
-                  file=sys.stderr, flush=True)
+            print(f"... {number + 1} strings, {time.perf_counter() - started:.0f} s, peak RSS {peak_rss_mb():.0f} MB", file=sys.stderr, flush=True)
     elapsed = time.perf_counter() - started
     rows = []
     for size in SIZES:
         for kind in KINDS:
             values = np.asarray(times[kind, size])
-            rows.append({"size": size, "kind": kind, "calls": len(values), "p50": percentile(values, 50),
-                         "p99": percentile(values, 99), "p99.9": percentile(values, 99.9),
-                         "max": float(values.max()) if len(values) else float("nan"),
-                         "over_1s": int((values > 1000).sum())})
+            rows.append(
+                {
+                    "size": size,
+                    "kind": kind,
+                    "calls": len(values),
+                    "p50": percentile(values, 50),
+                    "p99": percentile(values, 99),
+                    "p99.9": percentile(values, 99.9),
+                    "max": float(values.max()) if len(values) else float("nan"),
+                    "over_1s": int((values > 1000).sum()),
+                }
+            )
         every = np.concatenate([np.asarray(times[kind, size]) for kind in KINDS])
-        rows.append({"size": size, "kind": "all", "calls": len(every), "p50": percentile(every, 50),
-                     "p99": percentile(every, 99), "p99.9": percentile(every, 99.9), "max": float(every.max()),
-                     "over_1s": int((every > 1000).sum())})
+        rows.append(
+            {
+                "size": size,
+                "kind": "all",
+                "calls": len(every),
+                "p50": percentile(every, 50),
+                "p99": percentile(every, 99),
+                "p99.9": percentile(every, 99.9),
+                "max": float(every.max()),
+                "over_1s": int((every > 1000).sum()),
+            }
+        )
     print(f"{args.count} strings x {len(SIZES)} sizes, seed {args.seed}, one core, {elapsed:.0f} s")
-    print(f"crashes: {len(crashes)}; wrong-shaped outputs: {misshapen}; "
-          f"peak RSS {peak_rss_mb():.0f} MB (after loading fonts: {rss_before:.0f} MB)")
+    print(f"crashes: {len(crashes)}; wrong-shaped outputs: {misshapen}; peak RSS {peak_rss_mb():.0f} MB (after loading fonts: {rss_before:.0f} MB)")
     print("| size | kind | calls | p50 ms | p99 ms | p99.9 ms | max ms | > 1 s |")
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for row in rows:
-        print(f"| {row['size']} | {row['kind']} | {row['calls']} | {row['p50']:.2f} | {row['p99']:.2f} | "
-              f"{row['p99.9']:.2f} | {row['max']:.1f} | {row['over_1s']} |")
+        print(
+            f"| {row['size']} | {row['kind']} | {row['calls']} | {row['p50']:.2f} | {row['p99']:.2f} | "
+            f"{row['p99.9']:.2f} | {row['max']:.1f} | {row['over_1s']} |"
+        )
     for crash in crashes[:10]:
         print(f"crash: {crash['kind']} {crash['size']}: {crash['error']} on {crash['text'][:60]!r}")
-    cases = [{"ms": round(ms, 1), "index": number, "size": size, "kind": kind, "text": text}
-             for ms, number, size, kind, text in sorted(slowest, reverse=True)]
+    cases = [{"ms": round(ms, 1), "index": number, "size": size, "kind": kind, "text": text} for ms, number, size, kind, text in sorted(slowest, reverse=True)]
     args.slowest.write_text(json.dumps(cases, ensure_ascii=True, indent=1) + "\n", encoding="utf-8")
     print(f"slowest {len(cases)} calls written to {args.slowest} (slowest {cases[0]['ms'] if cases else 0} ms)")
     if args.json:
-        summary = {"count": args.count, "seed": args.seed, "seconds": elapsed, "crashes": len(crashes),
-                   "misshapen": misshapen, "peak_rss_mb": peak_rss_mb(), "rows": rows}
+        summary = {
+            "count": args.count,
+            "seed": args.seed,
+            "seconds": elapsed,
+            "crashes": len(crashes),
+            "misshapen": misshapen,
+            "peak_rss_mb": peak_rss_mb(),
+            "rows": rows,
+        }
         args.json.write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
 
 

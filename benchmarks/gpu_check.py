@@ -10,6 +10,7 @@ exercises the same logic on a CPU.
     .venv/bin/python benchmarks/gpu_check.py                       # on the GPU machine
     .venv/bin/python benchmarks/gpu_check.py --device cpu --preset cpu-tiny --steps 3 --scenes 64
 """
+
 from __future__ import annotations
 
 import argparse
@@ -47,9 +48,30 @@ def parse() -> argparse.Namespace:
 
 def train_config(args: argparse.Namespace):
     size = architecture(args.preset).image_size
-    flags = ["--preset", args.preset, "--data", f"scenes:count={args.scenes},size={size}", "--batch-size", str(args.batch_size),
-             "--steps", str(args.steps), "--warmup", str(min(50, args.steps)), "--workers", str(args.workers), "--device", args.device,
-             "--log-every", "1", "--checkpoint-every", str(10 * args.steps), "--set", "time_budget=null", "--val", "none"]
+    flags = [
+        "--preset",
+        args.preset,
+        "--data",
+        f"scenes:count={args.scenes},size={size}",
+        "--batch-size",
+        str(args.batch_size),
+        "--steps",
+        str(args.steps),
+        "--warmup",
+        str(min(50, args.steps)),
+        "--workers",
+        str(args.workers),
+        "--device",
+        args.device,
+        "--log-every",
+        "1",
+        "--checkpoint-every",
+        str(10 * args.steps),
+        "--set",
+        "time_budget=null",
+        "--val",
+        "none",
+    ]
     parser = argparse.ArgumentParser()
     add_train_arguments(parser)
     config = resolve(parser.parse_args(flags))
@@ -61,8 +83,13 @@ def measure(args: argparse.Namespace) -> dict:
     cuda = args.device == "cuda"
     if cuda and not torch.cuda.is_available():
         raise EngineError("no CUDA GPU visible to torch: run this on the GPU machine, or use --device cpu --preset cpu-tiny --steps 3")
-    result = {"device": torch.cuda.get_device_name(0) if cuda else platform.processor() or "cpu", "preset": args.preset,
-              "batch_size": args.batch_size, "steps": args.steps, "torch": torch.__version__}
+    result = {
+        "device": torch.cuda.get_device_name(0) if cuda else platform.processor() or "cpu",
+        "preset": args.preset,
+        "batch_size": args.batch_size,
+        "steps": args.steps,
+        "torch": torch.__version__,
+    }
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "run"
         if cuda:
@@ -92,13 +119,16 @@ def measure(args: argparse.Namespace) -> dict:
 def main() -> int:
     args = parse()
     result = measure(args)
-    rows = [("device", result["device"]), ("preset / batch", f"{result['preset']} / {result['batch_size']}"),
-            ("train pairs/s (1 photo + 1 caption each)", f"{result['pairs_per_s']:.1f}"),
-            ("train images/s (ViT passes)", f"{2 * result['pairs_per_s']:.1f}"),
-            ("peak GPU memory", f"{result['peak_memory_gib']:.1f} GiB" if result["peak_memory_gib"] is not None else "n/a (cpu)"),
-            ("loss first -> last step", f"{result['first_loss']:.3f} -> {result['last_loss']:.3f}"),
-            ("text encoding via engine.load (render + ViT, fp32)", f"{result['text_encode_texts_per_s']:.1f} texts/s"),
-            ("train wall time", f"{result['train_wall_s']:.0f} s")]
+    rows = [
+        ("device", result["device"]),
+        ("preset / batch", f"{result['preset']} / {result['batch_size']}"),
+        ("train pairs/s (1 photo + 1 caption each)", f"{result['pairs_per_s']:.1f}"),
+        ("train images/s (ViT passes)", f"{2 * result['pairs_per_s']:.1f}"),
+        ("peak GPU memory", f"{result['peak_memory_gib']:.1f} GiB" if result["peak_memory_gib"] is not None else "n/a (cpu)"),
+        ("loss first -> last step", f"{result['first_loss']:.3f} -> {result['last_loss']:.3f}"),
+        ("text encoding via engine.load (render + ViT, fp32)", f"{result['text_encode_texts_per_s']:.1f} texts/s"),
+        ("train wall time", f"{result['train_wall_s']:.0f} s"),
+    ]
     width = max(len(name) for name, _ in rows)
     print("\n".join(f"{name:<{width}}  {value}" for name, value in rows))
     if args.json:

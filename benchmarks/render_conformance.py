@@ -13,6 +13,7 @@
     flock /tmp/engine-cpu.lock .venv/bin/python benchmarks/render_conformance.py
     .venv/bin/python benchmarks/render_conformance.py --tatoeba-lines 20 --random 2000
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,28 +31,63 @@ from engine.eval.tatoeba import languages, load_pairs
 from engine.paths import shared_data_dir
 from engine.render import RenderConfig, Renderer
 from engine.render.bidi import paragraph_levels, visual_order
-from engine.render.itemize import itemize_unit
 from engine.render.segment import ICU_UNICODE_VERSION, ICU_VERSION, grapheme_starts, line_breaks, word_bounds
 from engine.render.text import SPACES, sanitise
 
 UNICODE_DIR = Path("/usr/share/unicode")
 # One character per Bidi_Class, for BidiTest's class sequences.
 CLASS_CHARS = {
-    "L": "a", "R": "\u05d0", "AL": "\u0627", "EN": "1", "ES": "+", "ET": "$", "AN": "\u0660", "CS": ",",
-    "NSM": "\u0300", "BN": "\u00ad", "B": "\u2029", "S": "\t", "WS": " ", "ON": "!", "LRE": "\u202a",
-    "LRO": "\u202d", "RLE": "\u202b", "RLO": "\u202e", "PDF": "\u202c", "LRI": "\u2066", "RLI": "\u2067",
-    "FSI": "\u2068", "PDI": "\u2069",
+    "L": "a",
+    "R": "\u05d0",
+    "AL": "\u0627",
+    "EN": "1",
+    "ES": "+",
+    "ET": "$",
+    "AN": "\u0660",
+    "CS": ",",
+    "NSM": "\u0300",
+    "BN": "\u00ad",
+    "B": "\u2029",
+    "S": "\t",
+    "WS": " ",
+    "ON": "!",
+    "LRE": "\u202a",
+    "LRO": "\u202d",
+    "RLE": "\u202b",
+    "RLO": "\u202e",
+    "PDF": "\u202c",
+    "LRI": "\u2066",
+    "RLI": "\u2067",
+    "FSI": "\u2068",
+    "PDI": "\u2069",
 }
-BIDI_ALPHABET = (list("abcXYZ") + list("\u05d0\u05d1\u05d2\u0639\u0645\u0646") + list("0129\u0660\u0661\u06f1")
-                 + list("+-$%#\u00b0,.:/") + ["\u0301", "\u064b", "\u05b0"] + [" "] * 3 + list("!\"&'*;?@")
-                 + list("()[]{}\u3008\u3009\uff08\uff09\u00ab\u00bb") + ["\U00010900", "\U0001e900", "\U0001f600", "\U00020000"]
-                 + list("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c\u00ad\u200b"))
+BIDI_ALPHABET = (
+    list("abcXYZ")
+    + list("\u05d0\u05d1\u05d2\u0639\u0645\u0646")
+    + list("0129\u0660\u0661\u06f1")
+    + list("+-$%#\u00b0,.:/")
+    + ["\u0301", "\u064b", "\u05b0"]
+    + [" "] * 3
+    + list("!\"&'*;?@")
+    + list("()[]{}\u3008\u3009\uff08\uff09\u00ab\u00bb")
+    + ["\U00010900", "\U0001e900", "\U0001f600", "\U00020000"]
+    + list("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c\u00ad\u200b")
+)
 # Random text for segmentation: letters of many scripts, marks, joiners, emoji, punctuation, spaces.
-SEGMENT_ALPHABET = (list("abcXYZ019") + list("\u0e01\u0e32\u0e40\u0e48\u0e31\u0e33") + list("\u0e81\u0eb2\u0ec0")
-                    + list("\u1780\u17b6\u17d2\u1798") + list("\u1000\u103a\u1039\u102c") + list("\u0915\u094d\u0937\u093f")
-                    + list("\u65e5\u672c\u8a9e\u3001\u3002\u300c\u300d\u3063\u30fc") + list("\ud55c\uad6d\u1100\u1161\u11a8")
-                    + list("\u05d0\u0627\u0301\u0308\u200d\u200c\u00ad\u00a0\u2060\ufe0f")
-                    + list("\U0001f600\U0001f1fa\U0001f1f3\U0001f3fd\U0001f469") + list(" -.,!?()\"'/%$") + [" "] * 6)
+SEGMENT_ALPHABET = (
+    list("abcXYZ019")
+    + list("\u0e01\u0e32\u0e40\u0e48\u0e31\u0e33")
+    + list("\u0e81\u0eb2\u0ec0")
+    + list("\u1780\u17b6\u17d2\u1798")
+    + list("\u1000\u103a\u1039\u102c")
+    + list("\u0915\u094d\u0937\u093f")
+    + list("\u65e5\u672c\u8a9e\u3001\u3002\u300c\u300d\u3063\u30fc")
+    + list("\ud55c\uad6d\u1100\u1161\u11a8")
+    + list("\u05d0\u0627\u0301\u0308\u200d\u200c\u00ad\u00a0\u2060\ufe0f")
+    + list("\U0001f600\U0001f1fa\U0001f1f3\U0001f3fd\U0001f469")
+    + list(" -.,!?()\"'/%$")
+    + [" "] * 6
+)
 
 
 class Figure:
@@ -67,8 +103,7 @@ class Figure:
             self.failures.append(case)
 
     def as_dict(self) -> dict:
-        return {"name": self.name, "passed": self.passed, "total": self.total,
-                "failures": [ascii(case) for case in self.failures]}
+        return {"name": self.name, "passed": self.passed, "total": self.total, "failures": [ascii(case) for case in self.failures]}
 
 
 # --- Unicode's test files ------------------------------------------------------------------
@@ -111,8 +146,7 @@ def unicode_data_version() -> str:
     return "?"
 
 
-def bidi_agrees(resolved: list[int], levels: list[str], order: list[int], exact: Figure, shown: Figure,
-                case: object) -> None:
+def bidi_agrees(resolved: list[int], levels: list[str], order: list[int], exact: Figure, shown: Figure, case: object) -> None:
     """Count a case in `exact` (every level as the file says) and in `shown` (what the renderer
     draws: the visual order and each character's direction, the parity of its level)."""
     kept = [i for i, level in enumerate(levels) if level != "x"]
@@ -268,13 +302,13 @@ def check_paragraphs(texts: Iterable[str], label: str, renderer: Renderer) -> tu
             graphemes.check(renderer_graphemes(renderer, paragraph) == grapheme_bounds(paragraph), paragraph)
             breaks = line_breaks(paragraph)
             word_set = set(word_bounds(paragraph))
-            words.check(all(end in word_set or end == len(paragraph)
-                            or (per_character(paragraph[end - 1]) and per_character(paragraph[end])) for end in breaks),
-                        paragraph)
+            words.check(
+                all(end in word_set or end == len(paragraph) or (per_character(paragraph[end - 1]) and per_character(paragraph[end])) for end in breaks),
+                paragraph,
+            )
             break_set, cluster_set = set(icu_line_breaks(paragraph)), set(grapheme_bounds(paragraph))
             spans = line_spans(renderer, paragraph)
-            ok = all(end in break_set or (end in cluster_set and not any(start < b < end for b in breaks))
-                     for start, end in spans[:-1])
+            ok = all(end in break_set or (end in cluster_set and not any(start < b < end for b in breaks)) for start, end in spans[:-1])
             lines.check(ok and all(start < end for start, end in spans[:-1]), paragraph)
     return graphemes, words, lines
 
@@ -292,8 +326,7 @@ def tatoeba_lines(per_language: int | None) -> Iterator[str]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     epilog="Run under flock /tmp/engine-cpu.lock on the shared machine.")
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog="Run under flock /tmp/engine-cpu.lock on the shared machine.")
     parser.add_argument("--random", type=int, default=20_000, help="random strings per random check (default 20000)")
     parser.add_argument("--tatoeba-lines", type=int, help="pairs per Tatoeba language (default: every line)")
     parser.add_argument("--seed", type=int, default=0)
@@ -315,9 +348,11 @@ def main(argv: list[str] | None = None) -> None:
         *check_bidi_character_test(),
         check_random_bidi(args.random, args.seed),
         *check_paragraphs(random_segment_texts(args.random, args.seed), f"{args.random} random strings", renderer),
-        *check_paragraphs(tatoeba_lines(args.tatoeba_lines),
-                          "every Tatoeba line" if args.tatoeba_lines is None else
-                          f"Tatoeba, {args.tatoeba_lines} pairs per language", renderer),
+        *check_paragraphs(
+            tatoeba_lines(args.tatoeba_lines),
+            "every Tatoeba line" if args.tatoeba_lines is None else f"Tatoeba, {args.tatoeba_lines} pairs per language",
+            renderer,
+        ),
     ]
     if figures[0] is None:
         print(f"(Unicode's test files are not installed at {UNICODE_DIR}: apt-get install unicode-data)")

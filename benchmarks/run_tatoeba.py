@@ -7,6 +7,7 @@ saw. Writes results.csv, results.md, results.png and summary.json under --out:
     .venv/bin/python benchmarks/run_tatoeba.py --models runs/clippo runs/1t-clip-en --out out/tatoeba
     .venv/bin/python benchmarks/run_tatoeba.py --models runs/clippo --langs deu cmn ara --limit 200
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,12 +28,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Accuracy is Recall@1 with one correct candidate; ties count against the model. "
         "Models trained on Tatoeba pairs have seen this test set: train on other translation data.",
     )
-    parser.add_argument("--data", type=Path, default=None,
-                        help=f"folder of tatoeba.<xxx>-eng.{{xxx,eng}}.gz files (default: SHARED_DATA/{TATOEBA})")
-    parser.add_argument("--langs", nargs="+", default=None, metavar="XXX",
-                        help="ISO 639-3 codes as in the file names, e.g. deu cmn ara (default: all)")
-    parser.add_argument("--limit", type=int, default=None, metavar="N",
-                        help="use only the first N pairs of each language (quick runs; default: all)")
+    parser.add_argument("--data", type=Path, default=None, help=f"folder of tatoeba.<xxx>-eng.{{xxx,eng}}.gz files (default: SHARED_DATA/{TATOEBA})")
+    parser.add_argument("--langs", nargs="+", default=None, metavar="XXX", help="ISO 639-3 codes as in the file names, e.g. deu cmn ara (default: all)")
+    parser.add_argument("--limit", type=int, default=None, metavar="N", help="use only the first N pairs of each language (quick runs; default: all)")
     harness.add_common_arguments(parser, default_out="out/tatoeba")
     return parser
 
@@ -65,11 +63,16 @@ def main(argv: list[str] | None = None) -> None:
 
     limit = f", first {args.limit} pairs per language" if args.limit else ""
     title = f"Tatoeba (LASER v1), {len(pairs)} languages{limit}"
-    markdown = "\n\n".join([
-        f"### Translation retrieval: {title}",
-        report.language_table(scores, tatoeba.DIRECTIONS),
-        report.model_table(scores, tatoeba.DIRECTIONS, (1,)),
-    ]) + "\n"
+    markdown = (
+        "\n\n".join(
+            [
+                f"### Translation retrieval: {title}",
+                report.language_table(scores, tatoeba.DIRECTIONS),
+                report.model_table(scores, tatoeba.DIRECTIONS, (1,)),
+            ]
+        )
+        + "\n"
+    )
     per_model = report.summary(scores, {(m.label, lang): {"pairs": len(pairs[lang][0])} for m in models for lang in pairs})
     for m in models:
         per_model[m.label] = {**m.metadata, **per_model[m.label]}

@@ -9,6 +9,7 @@ in the same layout (the default when ../shared/data is present):
     .venv/bin/python benchmarks/run_xm3600.py --captions xm3600/captions.jsonl --images xm3600/images \
         --models runs/clippo --protocol first
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,8 +30,7 @@ def default_paths(captions: Path | None, images: Path | None) -> tuple[Path, Pat
     data = shared_data_dir()
     if captions is None:
         if data is None:
-            raise EngineError("no --captions given and no shared data found (set ENGINE_DATA or pass "
-                              "--captions PATH/captions.jsonl --images PATH/images)")
+            raise EngineError("no --captions given and no shared data found (set ENGINE_DATA or pass --captions PATH/captions.jsonl --images PATH/images)")
         captions = data / FLICKR8K_VAL
         images = images or data / FLICKR8K_IMAGES
     return captions, images or captions.parent / "images"
@@ -44,16 +44,20 @@ def build_parser() -> argparse.ArgumentParser:
         "captions in that language is in the top k; ties count against the model. Every image stays "
         "a text->image candidate, even in languages where it has no caption.",
     )
-    parser.add_argument("--captions", type=Path, default=None,
-                        help=f"captions.jsonl in the XM3600 schema (default: SHARED_DATA/{FLICKR8K_VAL})")
-    parser.add_argument("--images", type=Path, default=None,
-                        help="folder holding <image/key>.jpg (default: images/ beside --captions; "
-                        f"SHARED_DATA/{FLICKR8K_IMAGES} for the default captions)")
-    parser.add_argument("--langs", nargs="+", default=None, metavar="LANG",
-                        help="languages to score (default: every language with a caption)")
-    parser.add_argument("--protocol", choices=xm3600.PROTOCOLS, default="all",
-                        help="all: every caption is a query (big_vision); first: first caption per image "
-                        "and language (CLIP_benchmark). Recorded in the outputs. Default: all")
+    parser.add_argument("--captions", type=Path, default=None, help=f"captions.jsonl in the XM3600 schema (default: SHARED_DATA/{FLICKR8K_VAL})")
+    parser.add_argument(
+        "--images",
+        type=Path,
+        default=None,
+        help=f"folder holding <image/key>.jpg (default: images/ beside --captions; SHARED_DATA/{FLICKR8K_IMAGES} for the default captions)",
+    )
+    parser.add_argument("--langs", nargs="+", default=None, metavar="LANG", help="languages to score (default: every language with a caption)")
+    parser.add_argument(
+        "--protocol",
+        choices=xm3600.PROTOCOLS,
+        default="all",
+        help="all: every caption is a query (big_vision); first: first caption per image and language (CLIP_benchmark). Recorded in the outputs. Default: all",
+    )
     harness.add_common_arguments(parser, default_out="out/xm3600")
     return parser
 
@@ -75,22 +79,31 @@ def main(argv: list[str] | None = None) -> None:
             texts, text_image = queries[lang]
             result = xm3600.evaluate_language(model.label, lang, image_emb, texts, text_image, model.texts)
             scores += result.scores
-            extra[(model.label, lang)] = {"modality_gap": round(result.modality_gap, 6), "texts": result.n_texts,
-                                          "queried_images": result.n_queried_images}
+            extra[(model.label, lang)] = {"modality_gap": round(result.modality_gap, 6), "texts": result.n_texts, "queried_images": result.n_queried_images}
 
     gaps = {m.label: sum(extra[(m.label, lang)]["modality_gap"] for lang in languages) / len(languages) for m in models}
     title = f"{captions_path.parent.name}/{captions_path.name}, protocol {args.protocol}, {len(paths)} images"
-    markdown = "\n\n".join([
-        f"### Crossmodal retrieval: {title}",
-        report.language_table(scores, xm3600.DIRECTIONS),
-        report.model_table(scores, xm3600.DIRECTIONS, xm3600.KS,
-                           {m: {"modality gap": f"{gap:.3f}"} for m, gap in gaps.items()}),
-    ]) + "\n"
+    markdown = (
+        "\n\n".join(
+            [
+                f"### Crossmodal retrieval: {title}",
+                report.language_table(scores, xm3600.DIRECTIONS),
+                report.model_table(scores, xm3600.DIRECTIONS, xm3600.KS, {m: {"modality gap": f"{gap:.3f}"} for m, gap in gaps.items()}),
+            ]
+        )
+        + "\n"
+    )
     per_model = report.summary(scores, extra)
     for m in models:
         per_model[m.label] = {**m.metadata, "mean_modality_gap": round(gaps[m.label], 6), **per_model[m.label]}
-    summary = {"benchmark": "xm3600-layout", "captions": str(captions_path), "images": str(images_dir),
-               "protocol": args.protocol, "n_images": len(paths), "models": per_model}
+    summary = {
+        "benchmark": "xm3600-layout",
+        "captions": str(captions_path),
+        "images": str(images_dir),
+        "protocol": args.protocol,
+        "n_images": len(paths),
+        "models": per_model,
+    }
     harness.finish(args, scores, markdown, summary, report.bar_chart_png(scores, xm3600.DIRECTIONS, title))
 
 

@@ -6,6 +6,7 @@ Entry points for Python users:
     engine.load(checkpoint_dir)    -> Encoder with encode_images / encode_texts
     engine.open_index(index_dir)   -> Index with search(query, k)
 """
+
 from __future__ import annotations
 
 __version__ = "0.1.0"

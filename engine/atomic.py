@@ -6,6 +6,7 @@ old one to `<name>.old` first and deletes it once the new one is in place, so a 
 the two renames still leaves one complete copy (readers such as `find_checkpoint` fall back to
 `.old`).
 """
+
 from __future__ import annotations
 
 import glob
@@ -66,7 +67,7 @@ def _replace_folder(tmp: Path, path: Path) -> None:
 def _remove_stale_temporaries(path: Path) -> None:
     """Remove the temporaries that killed writers left beside `path` (a live writer's stay)."""
     for stale in path.parent.glob(f"{glob.escape(path.name)}.tmp-*"):
-        pid = stale.name[len(path.name) + len(".tmp-"):].split(".")[0]
+        pid = stale.name[len(path.name) + len(".tmp-") :].split(".")[0]
         if not _process_alive(pid):
             _remove(stale)
 

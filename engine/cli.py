@@ -1,4 +1,5 @@
 """The `engine` console command. Each feature module registers its own subcommand here."""
+
 from __future__ import annotations
 
 import argparse
@@ -30,8 +31,7 @@ def build_parser(command: str | None = ALL) -> argparse.ArgumentParser:
     """The CLI's parser: every command in full (`ALL`), or `command` in full and one-line stand-ins for the rest."""
     parser = argparse.ArgumentParser(
         prog="engine",
-        description="Tokenizer-free multilingual retrieval: text is rendered to pixels and read "
-        "by the same ViT as photos.",
+        description="Tokenizer-free multilingual retrieval: text is rendered to pixels and read by the same ViT as photos.",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     loaded = {module for module, _ in COMMANDS.values()} if command == ALL else {COMMANDS.get(command, ("", ""))[0]}

@@ -6,6 +6,7 @@ vocabulary — and queries it in 18 languages. A hit is any picture the query tr
 (`engine.scenes.satisfies`), so text->image R@1 counts every correct answer, not only the picture
 the caption was written for. Results go to the terminal, `report.html` and `report.png`.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,8 +31,8 @@ MODELS = {  # label -> shipped checkpoint directory
     "1T-CLIP en-vocab": ASSETS / "1t-clip-en-cpu-tiny-scenes",
 }
 REPRODUCE = "bash scripts/train_demo_models   # recipes clippo-scenes-cpu-tiny and 1t-clip-en-scenes-cpu-tiny"
-PICTURE_PX = 64   # the cpu-tiny input size, as in training
-TOP_K = 3         # results shown per query
+PICTURE_PX = 64  # the cpu-tiny input size, as in training
+TOP_K = 3  # results shown per query
 EPILOG = """examples:
   engine demo                          # 200 fresh scenes, 18 languages, report in demo_out/
   engine demo --quick --out /tmp/demo  # 40 scenes: a smoke test for CI
@@ -44,13 +45,17 @@ class Found:
     """What one model did in one language."""
 
     top: list[int]  # the shown query's first results (scene indices), as the index returned them
-    r1: float       # share of all queries whose best-scored picture satisfies the query
+    r1: float  # share of all queries whose best-scored picture satisfies the query
 
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
-        "demo", help="index a fresh scene collection and query it in 18 languages (no download)",
-        description=__doc__.split("\n\n")[1], epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+        "demo",
+        help="index a fresh scene collection and query it in 18 languages (no download)",
+        description=__doc__.split("\n\n")[1],
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--out", type=Path, default=Path("demo_out"), help="where the collection, indexes and report go (default: demo_out/)")
     parser.add_argument("--count", type=int, default=200, help="pictures in the fresh collection (default: 200)")
     parser.add_argument("--seed", default="0", help="collection seed; training used other seeds (default: 0)")
@@ -86,8 +91,10 @@ def run_demo(args: argparse.Namespace) -> int:
     _print_results(asked, found, shown, scenes)
     write_html(out / "report.html", asked, found, shown, scenes, pictures, TOP_K)
     write_png(out / "report.png", asked, found, shown, scenes)
-    print(f"\n{count} pictures, {count * len(langs)} queries per model, {time.monotonic() - started:.0f} s. "
-          f"Report: {out / 'report.html'} and {out / 'report.png'}")
+    print(
+        f"\n{count} pictures, {count * len(langs)} queries per model, {time.monotonic() - started:.0f} s. "
+        f"Report: {out / 'report.html'} and {out / 'report.png'}"
+    )
     print(f"Search the collection in a browser (any language, or by picture):\n  {serve_command(index_dir(out, 'CLIPPO'))}")
     return 0
 
@@ -99,8 +106,9 @@ def serve_command(directory: Path) -> str:
     return f"{shlex.quote(program)} serve {shlex.quote(str(directory))}"
 
 
-def _search(label: str, checkpoint: Path, out: Path, asked: dict[str, list[tuple[CaptionSpec, str]]],
-            shown: dict[str, int], scenes: list[Scene], pictures: list[Path]) -> dict[str, Found]:
+def _search(
+    label: str, checkpoint: Path, out: Path, asked: dict[str, list[tuple[CaptionSpec, str]]], shown: dict[str, int], scenes: list[Scene], pictures: list[Path]
+) -> dict[str, Found]:
     """Index the collection with one checkpoint, show each language's query through the index, and
     score every query of every language (exact search, as the index does at this size)."""
     from engine.eval.retrieval import wrong_at_least  # the team's one Recall@k rule: ties count against the model
@@ -145,5 +153,4 @@ def _print_results(asked, found: dict[str, dict[str, Found]], shown: dict[str, i
     for label in labels:
         scores = found[label]
         worst, best = min(scores, key=lambda lang: scores[lang].r1), max(scores, key=lambda lang: scores[lang].r1)
-        print(f"{label}: R@1 {scores[worst].r1:.2f}-{scores[best].r1:.2f} over {len(scores)} languages "
-              f"(lowest: {LANGUAGES[worst].NAME})")
+        print(f"{label}: R@1 {scores[worst].r1:.2f}-{scores[best].r1:.2f} over {len(scores)} languages (lowest: {LANGUAGES[worst].NAME})")

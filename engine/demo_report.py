@@ -4,6 +4,7 @@ The PNG is composed with Pillow, and every piece of text in it is drawn by `engi
 the same renderer the model reads with — so Thai, Arabic or Bengali need no browser and no
 system fonts. A green frame marks a picture that fits the query, a red one a picture that does not.
 """
+
 from __future__ import annotations
 
 import html
@@ -15,7 +16,7 @@ from engine.atomic import atomic_path, write_atomic
 from engine.render import RenderConfig, render
 from engine.scenes import LANGUAGES, Scene, draw_scene, satisfies
 
-THUMB_PX = 128                       # thumbnails in the HTML page
+THUMB_PX = 128  # thumbnails in the HTML page
 HIT, MISS = (40, 160, 60), (200, 40, 40)
 PNG_THUMB, PNG_ROW, QUERY_W, LABEL_W, SCORE_W = 56, 66, 330, 120, 70
 
@@ -28,8 +29,10 @@ def write_html(path: Path, asked, found, shown: dict[str, int], scenes: list[Sce
     rows = []
     for lang, query in shown.items():
         spec, text = asked[lang][query]
-        cells = [f"<td>{html.escape(LANGUAGES[lang].NAME)}<br><small>{LANGUAGES[lang].SCRIPT}</small></td>",
-                 f'<td class="q" lang="{lang}" dir="auto">{html.escape(text)}</td>']
+        cells = [
+            f"<td>{html.escape(LANGUAGES[lang].NAME)}<br><small>{LANGUAGES[lang].SCRIPT}</small></td>",
+            f'<td class="q" lang="{lang}" dir="auto">{html.escape(text)}</td>',
+        ]
         for label in labels:
             pics = []
             for i in found[label][lang].top:
@@ -91,4 +94,3 @@ def _text(text: str, width: int, height: int, size: int, lang: str) -> Image.Ima
     """Text drawn by the engine's own renderer (wrapped, shaped, right-to-left where needed)."""
     pixels = render(text, RenderConfig(width=width, height=height, font_size=size, margin=6, lang=lang)).pixels
     return Image.fromarray(pixels).convert("RGB")
-

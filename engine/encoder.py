@@ -3,6 +3,7 @@
 The index, the benchmarks and the demo all embed through this one class, so a checkpoint's
 preprocessing (image size, text rendering, tokenizer) lives in its config and nowhere else.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence

@@ -5,6 +5,7 @@ bombs, CMYK scans, 16-bit TIFFs, palette GIFs with transparency. A build must sk
 with a reason and convert the odd ones faithfully (Pillow's own `convert("RGB")` clips 16-bit
 values to white and drops alpha onto black), so every decode goes through `load_rgb`.
 """
+
 from __future__ import annotations
 
 import io

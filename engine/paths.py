@@ -1,4 +1,5 @@
 """Where things live: the pinned fonts, the shared research data, the shipped assets."""
+
 from __future__ import annotations
 
 import os

@@ -5,6 +5,7 @@ The format is read from the suffix before any compression suffix (`captions.tsv.
 .xz, .zst, .tar...). Text columns stay text: CSV/TSV cells are read as strings, empty cells
 as "" (never NaN), so a caption "NA" or "null" is a caption.
 """
+
 from __future__ import annotations
 
 import csv
@@ -16,7 +17,7 @@ FORMATS = {".csv": "csv", ".tsv": "tsv", ".txt": "tsv", ".json": "json", ".jsonl
 
 
 def table_format(path: Path) -> str | None:
-    """"csv", "tsv", "json", "jsonl", "parquet" from the last known suffix, or None."""
+    """ "csv", "tsv", "json", "jsonl", "parquet" from the last known suffix, or None."""
     return next((FORMATS[s] for s in reversed([s.lower() for s in path.suffixes]) if s in FORMATS), None)
 
 
@@ -30,8 +31,7 @@ def read_table(path: str | Path, what: str = "table"):
     path = Path(path)
     kind = table_format(path)
     if kind is None:
-        raise EngineError(f"{what} {path}: unknown table type; use .csv, .tsv, .json, .jsonl/.ndjson or .parquet "
-                          "(optionally compressed, e.g. .tsv.gz)")
+        raise EngineError(f"{what} {path}: unknown table type; use .csv, .tsv, .json, .jsonl/.ndjson or .parquet (optionally compressed, e.g. .tsv.gz)")
     if not path.is_file():
         raise EngineError(f"{what} {path}: no such file")
     try:
@@ -44,7 +44,8 @@ def read_table(path: str | Path, what: str = "table"):
                 return pd.read_json(path, dtype=False)
             except ValueError:  # one object per line under a .json name
                 return pd.read_json(path, lines=True, dtype=False)
-        return pd.read_csv(path, sep="\t" if kind == "tsv" else ",", dtype=str, keep_default_na=False,
-                           quoting=csv.QUOTE_NONE if kind == "tsv" else csv.QUOTE_MINIMAL)
+        return pd.read_csv(
+            path, sep="\t" if kind == "tsv" else ",", dtype=str, keep_default_na=False, quoting=csv.QUOTE_NONE if kind == "tsv" else csv.QUOTE_MINIMAL
+        )
     except (ValueError, OSError, EOFError) as error:
         raise EngineError(f"{what} {path}: cannot read it as {kind}: {error}") from None

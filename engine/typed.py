@@ -4,6 +4,7 @@ The configs (`engine.model.config`, `engine.train.config`) are plain frozen data
 module is what turns a config file, a checkpoint's config.json or a `--set key=value` into one,
 so that a typo or a string where a number belongs is named before anything runs.
 """
+
 from __future__ import annotations
 
 import dataclasses

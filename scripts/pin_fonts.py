@@ -5,6 +5,7 @@ the renderer never runs this: it only reads the committed files and checks them 
 manifest. Re-running with other package versions changes the font fingerprint, i.e. the model's
 vocabulary, so checkpoints trained before would refuse to load.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -73,9 +74,7 @@ LICENCES = {
 
 
 def package_version(package: str) -> str:
-    return subprocess.run(
-        ["dpkg-query", "-W", "-f=${Version}", package], check=True, capture_output=True, text=True
-    ).stdout
+    return subprocess.run(["dpkg-query", "-W", "-f=${Version}", package], check=True, capture_output=True, text=True).stdout
 
 
 def main() -> None:

@@ -3,6 +3,7 @@
 A random model still maps identical inputs to identical vectors, which is all a round trip
 needs: an item queried with itself must come back first.
 """
+
 from __future__ import annotations
 
 import io

@@ -4,6 +4,7 @@ Chromium driven by Selenium, for the search-page tests.
 Chromium runs with every background service off: it would otherwise call Google's servers,
 which cannot be reached here and which the network-log assertion would catch anyway.
 """
+
 from __future__ import annotations
 
 import os
@@ -28,12 +29,23 @@ from engine.scenes.files import write_pictures
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
-SEED = "page-test"                  # a collection no checkpoint was trained on
+SEED = "page-test"  # a collection no checkpoint was trained on
 TEXT_LANGS = ("en", "th", "ar", "ja")
-CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--disable-default-apps", "--disable-extensions", "--no-default-browser-check",
-                  "--window-size=1280,900", "--lang=en-US")
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-default-apps",
+    "--disable-extensions",
+    "--no-default-browser-check",
+    "--window-size=1280,900",
+    "--lang=en-US",
+)
 
 
 @dataclass
@@ -64,8 +76,7 @@ def live_server(index_dir: Path, *options: str, ready_s: float = 120.0) -> Itera
     """`engine serve INDEX_DIR` in a child process; yields its base URL once /health answers."""
     port = free_port()
     log = tempfile.TemporaryFile()
-    process = subprocess.Popen([sys.executable, "-m", "engine", "serve", str(index_dir), "--port", str(port), *options],
-                               stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen([sys.executable, "-m", "engine", "serve", str(index_dir), "--port", str(port), *options], stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + ready_s

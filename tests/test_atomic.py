@@ -1,4 +1,5 @@
 """engine.atomic: a write appears complete or not at all, for files and folders."""
+
 import pytest
 
 from engine.atomic import atomic_path, write_atomic

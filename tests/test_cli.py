@@ -1,4 +1,5 @@
 """The command line: failures it cannot turn into a one-line error, help texts, and examples that parse."""
+
 import argparse
 import shlex
 import signal
@@ -27,16 +28,19 @@ def _subparsers(parser: argparse.ArgumentParser):
 def test_every_option_has_help_text():
     from engine.cli import build_parser
 
-    missing = [f"{name} {action.dest}" for name, sub in _subparsers(build_parser()) for action in sub._actions
-               if action.help is None and not isinstance(action, argparse._SubParsersAction)]
+    missing = [
+        f"{name} {action.dest}"
+        for name, sub in _subparsers(build_parser())
+        for action in sub._actions
+        if action.help is None and not isinstance(action, argparse._SubParsersAction)
+    ]
     assert not missing
 
 
 def test_the_one_line_summaries_are_the_commands_own():
     from engine.cli import COMMANDS, build_parser
 
-    full = {action.dest: action.help for action in next(a for a in build_parser()._actions
-                                                        if isinstance(a, argparse._SubParsersAction))._choices_actions}
+    full = {action.dest: action.help for action in next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))._choices_actions}
     assert full == {name: summary for name, (_, summary) in COMMANDS.items()}
 
 
@@ -64,7 +68,7 @@ def test_every_epilog_example_parses_with_the_cli_parser():
     for command in examples:
         try:
             if command[0] == "torchrun":
-                trainer.parse_args(command[command.index("engine.train") + 1:])
+                trainer.parse_args(command[command.index("engine.train") + 1 :])
             else:
                 parser.parse_args(command[1:])
         except SystemExit:

@@ -1,4 +1,5 @@
 """Typed configs: recipes build and round-trip, bad values are named, old checkpoints still load."""
+
 from __future__ import annotations
 
 import json
@@ -48,8 +49,9 @@ def test_a_resized_model_does_not_keep_the_name_of_its_size():
 
 def test_sets_are_typed_and_differences_name_the_field():
     base = configs.recipe("clippo-scenes-cpu-tiny")
-    changed = apply_sets(base, ["steps=871", "train.time_budget=null", "val_langs=en,de", "caption_langs=en=2,de=1",
-                                "input.photo_flip=true", 'data=["scenes:count=100,seed=1"]'])
+    changed = apply_sets(
+        base, ["steps=871", "train.time_budget=null", "val_langs=en,de", "caption_langs=en=2,de=1", "input.photo_flip=true", 'data=["scenes:count=100,seed=1"]']
+    )
     assert changed.train.steps == 871 and changed.train.time_budget is None and changed.train.val_langs == ("en", "de")
     assert changed.train.caption_langs == {"en": 2.0, "de": 1.0} and changed.input.photo_flip is True
     assert changed.train.data == (DataSource("scenes", {"count": 100, "seed": 1}),)
@@ -79,10 +81,30 @@ def test_a_format_1_checkpoint_still_loads(tmp_path):
     model = DualEncoder(architecture("cpu-tiny", pool="gap"), inputs_for("cpu-tiny", text_grid=True, drop_flat=True, photo_mask=0.0, photo_flip=False))
     save_checkpoint(tmp_path / "new", model)
     shutil.copytree(tmp_path / "new", tmp_path / "old")
-    old = {"preset": {"name": "cpu-tiny", "width": 128, "depth": 4, "heads": 4, "image_size": 64, "patch": 8, "text_px": 8,
-                      "embed_dim": 128, "mlp_ratio": 4, "pool": "gap", "context_length": 32, "text_grid": True},
-           "kind": "clippo", "drop_blank": True, "drop_flat": True, "vocab_size": None, "font_fingerprint": None, "step": 5,
-           "train_args": {"out": "/somewhere/runs/x"}, "format": 1}
+    old = {
+        "preset": {
+            "name": "cpu-tiny",
+            "width": 128,
+            "depth": 4,
+            "heads": 4,
+            "image_size": 64,
+            "patch": 8,
+            "text_px": 8,
+            "embed_dim": 128,
+            "mlp_ratio": 4,
+            "pool": "gap",
+            "context_length": 32,
+            "text_grid": True,
+        },
+        "kind": "clippo",
+        "drop_blank": True,
+        "drop_flat": True,
+        "vocab_size": None,
+        "font_fingerprint": None,
+        "step": 5,
+        "train_args": {"out": "/somewhere/runs/x"},
+        "format": 1,
+    }
     (tmp_path / "old" / "config.json").write_text(json.dumps(old))
     assert read_config(tmp_path / "old")["input"] == read_config(tmp_path / "new")["input"]
     texts = ["ein roter Kreis", "a blue square"]

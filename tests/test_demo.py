@@ -3,6 +3,7 @@
 An untrained model finds nothing in particular, but the pipeline (draw, index, query, grade,
 report) is the real one; giving both slots the same checkpoint must give both the same figures.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
 """The fault suite (benchmarks/faults), reduced: each defect it found keeps its case here."""
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """engine index build / add / query on a small generated collection, with a fresh cpu-tiny model."""
+
 from __future__ import annotations
 
 import json
@@ -115,8 +116,11 @@ def test_a_build_killed_midway_leaves_the_old_index_usable(checkpoint, tmp_path)
     before = engine.open_index(out).search(tmp_path / "old" / "p0.png", k=6)
     make_photos(tmp_path / "new", count=120)
     process = subprocess.Popen(
-        [sys.executable, "-m", "engine", "index", "build", "--model", str(checkpoint), "--images", str(tmp_path / "new"),
-         "--out", str(out), "--workers", "2"], cwd=REPO, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL)
+        [sys.executable, "-m", "engine", "index", "build", "--model", str(checkpoint), "--images", str(tmp_path / "new"), "--out", str(out), "--workers", "2"],
+        cwd=REPO,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+    )
     progress = b""
     while b"embedding" not in progress and process.poll() is None:
         progress += process.stderr.read1(1024)
@@ -185,8 +189,25 @@ def test_photos_and_texts_share_one_index(checkpoint, tmp_path, capsys):
     make_photos(tmp_path / "photos", count=6)
     (tmp_path / "texts.txt").write_text("\n".join(TEXTS + ["", "a red circle"]) + "\n", encoding="utf-8")
     out = tmp_path / "index"
-    assert main(["index", "build", "--model", str(checkpoint), "--images", str(tmp_path / "photos"),
-                 "--texts", str(tmp_path / "texts.txt"), "--lang", "mul", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "index",
+                "build",
+                "--model",
+                str(checkpoint),
+                "--images",
+                str(tmp_path / "photos"),
+                "--texts",
+                str(tmp_path / "texts.txt"),
+                "--lang",
+                "mul",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     index = engine.open_index(out)
     assert index.manifest["counts"] == {"image": 6, "text": len(TEXTS)}  # blank line and repeated text dropped
     for text in TEXTS:

@@ -1,4 +1,5 @@
 """What `engine index build` collects from folders, text files and tables."""
+
 from __future__ import annotations
 
 import json
@@ -34,8 +35,7 @@ def test_texts_file_skips_blank_lines_and_needs_utf8(tmp_path):
 @pytest.mark.parametrize("suffix", [".csv", ".tsv", ".jsonl", ".parquet", ".csv.gz"])
 def test_tables_give_images_and_texts_with_languages(tmp_path, suffix):
     make_photos(tmp_path / "img", count=2)
-    rows = pd.DataFrame({"file": ["img/p0.png", "img/gone.png", ""], "caption": ["ein Kreis", "a square", "только текст"],
-                         "lang": ["de", "en", "ru"]})
+    rows = pd.DataFrame({"file": ["img/p0.png", "img/gone.png", ""], "caption": ["ein Kreis", "a square", "только текст"], "lang": ["de", "en", "ru"]})
     path = tmp_path / f"table{suffix}"
     if suffix == ".jsonl":
         path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows.to_dict("records")), encoding="utf-8")
@@ -45,7 +45,11 @@ def test_tables_give_images_and_texts_with_languages(tmp_path, suffix):
         rows.to_csv(path, sep="\t" if suffix == ".tsv" else ",", index=False)
     items, skipped = table_items(path, "file", "caption", "lang")
     assert [(i.modality, i.text, i.language) for i in items] == [
-        ("image", None, None), ("text", "ein Kreis", "de"), ("text", "a square", "en"), ("text", "только текст", "ru")]
+        ("image", None, None),
+        ("text", "ein Kreis", "de"),
+        ("text", "a square", "en"),
+        ("text", "только текст", "ru"),
+    ]
     assert items[0].path == str((tmp_path / "img" / "p0.png").resolve())
     assert [(s.item, s.reason) for s in skipped] == [(str(tmp_path / "img" / "gone.png"), "no such file")]
 

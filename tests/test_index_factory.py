@@ -1,4 +1,5 @@
 """Index choice by size and memory budget, recall tuning, filtering and exact re-ranking, on real faiss."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,5 @@
 """Image decoding for indexing: awkward modes are converted faithfully, broken files are refused with a reason."""
+
 from __future__ import annotations
 
 import io

@@ -1,5 +1,6 @@
 """Layering: inference never imports the trainer, the package has no import cycles, and the
 command line starts without torch, pandas or pyarrow."""
+
 from __future__ import annotations
 
 import ast
@@ -19,8 +20,9 @@ def _modules_after(code: str) -> set[str]:
 
 
 def test_the_inference_path_does_not_import_the_trainer():
-    loaded = _modules_after("import engine; engine.load, engine.open_index\n"
-                            "import engine.encoder, engine.index.build, engine.index.search, engine.index.serve, engine.index.cli")
+    loaded = _modules_after(
+        "import engine; engine.load, engine.open_index\nimport engine.encoder, engine.index.build, engine.index.search, engine.index.serve, engine.index.cli"
+    )
     assert "engine.encoder" in loaded and "engine.index.serve" in loaded
     assert not any(name == "engine.train" or name.startswith("engine.train.") for name in loaded), sorted(loaded)
 
@@ -58,7 +60,7 @@ def find_cycle(package: Path) -> list[str] | None:
         state[node] = 1
         for child in graph[node]:
             if state.get(child) == 1:
-                return stack[stack.index(child):] + [child]
+                return stack[stack.index(child) :] + [child]
             if child not in state and (cycle := visit(child, stack + [child])):
                 return cycle
         state[node] = 2
@@ -86,8 +88,12 @@ def test_engine_help_starts_quickly():
 def test_lower_layers_import_nothing_from_higher_ones():
     """model (and the checkpoint format) < index, encoder < train: never the other way round."""
     files = {_module_name(path, PACKAGE): path for path in PACKAGE.rglob("*.py")}
-    forbidden = {"engine.model": ("engine.index", "engine.train", "engine.configs"), "engine.encoder": ("engine.train", "engine.configs"),
-                 "engine.index": ("engine.train", "engine.configs"), "engine.images": ("engine.index", "engine.model", "engine.train")}
+    forbidden = {
+        "engine.model": ("engine.index", "engine.train", "engine.configs"),
+        "engine.encoder": ("engine.train", "engine.configs"),
+        "engine.index": ("engine.train", "engine.configs"),
+        "engine.images": ("engine.index", "engine.model", "engine.train"),
+    }
     for name, path in files.items():
         for layer, above in forbidden.items():
             if name == layer or name.startswith(layer + "."):

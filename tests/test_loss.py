@@ -1,4 +1,5 @@
 """The two contrastive losses against sums written out by hand on a 2x2 batch, and with several captions per photo."""
+
 from __future__ import annotations
 
 import math

@@ -1,4 +1,5 @@
 """The shared ViT: shapes, unit norms, weight sharing per kind, and dropping empty patches."""
+
 from __future__ import annotations
 
 from dataclasses import replace

@@ -1,4 +1,5 @@
 """engine.load: a saved checkpoint embeds photos and texts as unit float32 rows, for every kind."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -13,8 +14,14 @@ from engine.model.tokenizer import Tokenizer, train_tokenizer
 from engine.model.checkpoint import save_checkpoint
 
 TINY = architecture("cpu-tiny")
-SENTENCES = ["a dog runs on the grass", "two children play in the water", "ein Hund läuft über die Wiese",
-             "un chien court dans l'herbe", "一只狗在草地上奔跑", "a man rides a red bicycle"] * 20
+SENTENCES = [
+    "a dog runs on the grass",
+    "two children play in the water",
+    "ein Hund läuft über die Wiese",
+    "un chien court dans l'herbe",
+    "一只狗在草地上奔跑",
+    "a man rides a red bicycle",
+] * 20
 
 
 @pytest.fixture(scope="module")

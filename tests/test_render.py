@@ -1,5 +1,6 @@
 """The renderer's contract: pixels and metadata, configurations, wrapping, bidi alignment, the font
 manifest check and determinism."""
+
 import hashlib
 import json
 import shutil
@@ -41,8 +42,7 @@ def test_ink_mask_marks_exactly_the_inked_patches(renderer):
     out = renderer.render("Hi")
     mask = out.ink_mask(16)
     assert mask.shape == (14, 14) and mask.dtype == bool
-    expected = np.array([[(out.pixels[r:r + 16, c:c + 16] < 255).any() for c in range(0, 224, 16)]
-                         for r in range(0, 224, 16)])
+    expected = np.array([[(out.pixels[r : r + 16, c : c + 16] < 255).any() for c in range(0, 224, 16)] for r in range(0, 224, 16)])
     assert (mask == expected).all() and 0 < mask.sum() < 6
     with pytest.raises(EngineError):
         out.ink_mask(0)
@@ -80,13 +80,16 @@ def test_cjk_breaks_between_characters_with_kinsoku(renderer):
     assert "".join(run.text for line in lines for run in line) == text
 
 
-@pytest.mark.parametrize("text", [
-    "ภาษาไทยเป็นภาษาที่ไม่มีการเว้นวรรคระหว่างคำเลยแม้แต่น้อย" * 3,
-    "สี่เหลี่ยมจัตุรัสสีแดงสี่เหลี่ยมจัตุรัสสีน้ำเงินวงกลมสีเขียว" * 2,  # the demo's Thai captions
-    "ພາສາລາວເປັນພາສາທີ່ບໍ່ມີການຍະຫວ່າງລະຫວ່າງຄໍາ" * 2,
-    "ភាសាខ្មែរគឺជាភាសាដែលមិនមានដកឃ្លារវាងពាក្យ" * 2,
-    "မြန်မာဘာသာသည်စကားလုံးများကြားတွင်ကွက်လပ်မရှိပါ" * 2,
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ภาษาไทยเป็นภาษาที่ไม่มีการเว้นวรรคระหว่างคำเลยแม้แต่น้อย" * 3,
+        "สี่เหลี่ยมจัตุรัสสีแดงสี่เหลี่ยมจัตุรัสสีน้ำเงินวงกลมสีเขียว" * 2,  # the demo's Thai captions
+        "ພາສາລາວເປັນພາສາທີ່ບໍ່ມີການຍະຫວ່າງລະຫວ່າງຄໍາ" * 2,
+        "ភាសាខ្មែរគឺជាភាសាដែលមិនមានដកឃ្លារវាងពាក្យ" * 2,
+        "မြန်မာဘာသာသည်စကားလုံးများကြားတွင်ကွက်လပ်မရှိပါ" * 2,
+    ],
+)
 def test_scripts_without_spaces_break_lines_between_words(text):
     lines = Renderer(SMALL).layout(text)
     assert len(lines) > 2

@@ -1,5 +1,6 @@
 """Bidi: ICU's ubidi through `engine.render.bidi` on the standard's examples, and against ubidi
 called directly (the oracle) on 20,000 random strings; our L2 reordering against ubidi's."""
+
 import runpy
 from pathlib import Path
 
@@ -7,27 +8,29 @@ import pytest
 
 from engine.render.bidi import needs_bidi, paragraph_levels, visual_order
 
-CONFORMANCE = runpy.run_path(str(Path(__file__).resolve().parent.parent / "benchmarks" / "render_conformance.py"),
-                             run_name="render_conformance")
+CONFORMANCE = runpy.run_path(str(Path(__file__).resolve().parent.parent / "benchmarks" / "render_conformance.py"), run_name="render_conformance")
 # Upper-case Latin letters in the standard's examples stand for right-to-left letters.
 RTL = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "אבגדהוזחטיכלמנסעפצקרשתאבגד")
 EXPLICIT = set("\u202a\u202b\u202c\u202d\u202e")  # removed by X9: their levels are not the standard's
 
 
-@pytest.mark.parametrize("text, base, levels", [
-    # N0 examples 1-3 (UAX #9, section 3.3.5)
-    ("AB(CD[&ef]!)gh", 1, [1, 1, 1, 1, 1, 1, 1, 2, 2, 1, 1, 1, 2, 2]),
-    ("smith (fabrikam ARABIC) HEBREW", 0, [0] * 16 + [1] * 6 + [0] * 2 + [1] * 6),
-    ("ARABIC book(s)", 1, [1] * 7 + [2] * 7),
-    # numbers: European digits after R are raised to 2, Arabic digits likewise in LTR text
-    ("AB 12 CD", 1, [1, 1, 1, 2, 2, 1, 1, 1]),
-    ("ab ١٢ cd", 0, [0, 0, 0, 2, 2, 0, 0, 0]),
-    # isolates: the isolate's content does not decide the paragraph direction (P2 skips it)
-    ("\u2067ABC\u2069 def", 0, [0, 1, 1, 1, 0, 0, 0, 0, 0]),
-    ("\u2068abc\u2069 DEF", 1, [1, 2, 2, 2, 1, 1, 1, 1, 1]),
-    # override: Latin letters forced right-to-left
-    ("\u202eabc\u202c", 0, [0, 1, 1, 1, 1]),
-])
+@pytest.mark.parametrize(
+    "text, base, levels",
+    [
+        # N0 examples 1-3 (UAX #9, section 3.3.5)
+        ("AB(CD[&ef]!)gh", 1, [1, 1, 1, 1, 1, 1, 1, 2, 2, 1, 1, 1, 2, 2]),
+        ("smith (fabrikam ARABIC) HEBREW", 0, [0] * 16 + [1] * 6 + [0] * 2 + [1] * 6),
+        ("ARABIC book(s)", 1, [1] * 7 + [2] * 7),
+        # numbers: European digits after R are raised to 2, Arabic digits likewise in LTR text
+        ("AB 12 CD", 1, [1, 1, 1, 2, 2, 1, 1, 1]),
+        ("ab ١٢ cd", 0, [0, 0, 0, 2, 2, 0, 0, 0]),
+        # isolates: the isolate's content does not decide the paragraph direction (P2 skips it)
+        ("\u2067ABC\u2069 def", 0, [0, 1, 1, 1, 0, 0, 0, 0, 0]),
+        ("\u2068abc\u2069 DEF", 1, [1, 2, 2, 2, 1, 1, 1, 1, 1]),
+        # override: Latin letters forced right-to-left
+        ("\u202eabc\u202c", 0, [0, 1, 1, 1, 1]),
+    ],
+)
 def test_standard_examples(text, base, levels):
     text = text.translate(RTL) if any(c.isupper() for c in text) else text
     resolved_base, resolved = paragraph_levels(text)

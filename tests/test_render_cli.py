@@ -1,4 +1,5 @@
 """`engine render`: one text to a PNG, many texts to a contact sheet, clear errors otherwise."""
+
 import numpy as np
 from PIL import Image
 

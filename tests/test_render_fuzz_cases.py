@@ -1,5 +1,6 @@
 """The slowest inputs benchmarks/fuzz_render.py found (before and after issue 21) render, in the
 right shape, within a generous bound: a guard against stalls, not a timing test."""
+
 import json
 import time
 from pathlib import Path

@@ -1,4 +1,5 @@
 """The patch-grid layout (RenderConfig.grid): words on cell boundaries, one line per patch row."""
+
 import numpy as np
 
 from engine.model import architecture, inputs_for

@@ -5,6 +5,7 @@ The two differ only in hinting and sub-pixel placement, so the comparison aligns
 best shift within a few pixels) and then asks for highly correlated grey levels and for ink that
 lies within one pixel of the other's ink.
 """
+
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont, features
@@ -31,12 +32,10 @@ CASES = [
 
 
 def pillow_raqm(text, file, face, direction, lang, renderer):
-    font = ImageFont.truetype(str(fonts_dir() / file), renderer.config.font_size, index=face,
-                              layout_engine=ImageFont.Layout.RAQM)
+    font = ImageFont.truetype(str(fonts_dir() / file), renderer.config.font_size, index=face, layout_engine=ImageFont.Layout.RAQM)
     image = Image.new("L", (renderer.config.width, renderer.config.height), 255)
     baseline = renderer.config.margin + renderer.ascent
-    ImageDraw.Draw(image).text((renderer.config.margin, baseline), text, font=font, fill=0, anchor="ls",
-                               direction=direction, language=lang)
+    ImageDraw.Draw(image).text((renderer.config.margin, baseline), text, font=font, fill=0, anchor="ls", direction=direction, language=lang)
     return np.asarray(image)
 
 
@@ -51,13 +50,13 @@ def near(mask):
 
 def best_aligned(ours, theirs):
     """`theirs` shifted (bounding boxes first, then +-3 px) to correlate best with `ours`."""
+
     def corner(pixels):
         ink = pixels < 128
         return np.flatnonzero(ink.any(axis=1))[0], np.flatnonzero(ink.any(axis=0))[0]
 
     (r0, c0), (r1, c1) = corner(ours), corner(theirs)
-    candidates = (np.roll(theirs, (r0 - r1 + dy, c0 - c1 + dx), axis=(0, 1))
-                  for dy in range(-3, 4) for dx in range(-3, 4))
+    candidates = (np.roll(theirs, (r0 - r1 + dy, c0 - c1 + dx), axis=(0, 1)) for dy in range(-3, 4) for dx in range(-3, 4))
     return max(candidates, key=lambda shifted: np.corrcoef(ours.ravel(), shifted.ravel())[0, 1])
 
 

@@ -1,4 +1,5 @@
 """Bad input never crashes and never hangs: hostile strings, then arbitrary Unicode (hypothesis)."""
+
 import time
 
 import numpy as np
@@ -75,8 +76,11 @@ def test_any_unicode_string_renders_deterministically(text):
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.sampled_from(["مرحبا", "שלום", "abc", "123", "١٢٣", " ", "(", ")", "\u2067", "\u2069",
-                                 "\u202b", "\u202c", "!", "\u200f", "\n", "-"]), max_size=40))
+@given(
+    st.lists(
+        st.sampled_from(["مرحبا", "שלום", "abc", "123", "١٢٣", " ", "(", ")", "\u2067", "\u2069", "\u202b", "\u202c", "!", "\u200f", "\n", "-"]), max_size=40
+    )
+)
 def test_mixed_direction_soup_renders(pieces):
     renderer = cached_renderer(RenderConfig())
     out = renderer.render("".join(pieces))

@@ -1,5 +1,6 @@
 """Per-script proofs that shaping happened (glyph substitution, reordering, mark positioning,
 direction), not merely that some ink appeared."""
+
 import numpy as np
 import pytest
 

@@ -1,5 +1,6 @@
 """Segmentation from ICU: Unicode's own break tests, the renderer's clusters, units and line ends
 against ICU over whole paragraphs (random text and Tatoeba), and the UTF-16 offset mapping."""
+
 import runpy
 from pathlib import Path
 
@@ -9,8 +10,7 @@ from engine.paths import shared_data_dir
 from engine.render import RenderConfig, Renderer
 from engine.render.segment import grapheme_starts, line_breaks, may_start_line, word_bounds
 
-CONFORMANCE = runpy.run_path(str(Path(__file__).resolve().parent.parent / "benchmarks" / "render_conformance.py"),
-                             run_name="render_conformance")
+CONFORMANCE = runpy.run_path(str(Path(__file__).resolve().parent.parent / "benchmarks" / "render_conformance.py"), run_name="render_conformance")
 
 
 def test_offsets_are_code_points_even_beyond_the_bmp():
@@ -36,8 +36,7 @@ def test_closing_punctuation_never_starts_a_line():
     assert all(may_start_line(ch) for ch in "a日(「ก")
 
 
-@pytest.mark.parametrize("name, segment", [("GraphemeBreakTest", CONFORMANCE["grapheme_bounds"]),
-                                           ("WordBreakTest", word_bounds)])
+@pytest.mark.parametrize("name, segment", [("GraphemeBreakTest", CONFORMANCE["grapheme_bounds"]), ("WordBreakTest", word_bounds)])
 def test_unicode_break_test_files(name, segment):
     figure = CONFORMANCE["check_break_file"](name, segment)
     if figure is None:
@@ -59,8 +58,7 @@ def renderer():
 
 
 def test_renderer_segmentation_against_icu_on_random_text():
-    graphemes, _, lines = CONFORMANCE["check_paragraphs"](CONFORMANCE["random_segment_texts"](1000, 1), "random",
-                                                          renderer())
+    graphemes, _, lines = CONFORMANCE["check_paragraphs"](CONFORMANCE["random_segment_texts"](1000, 1), "random", renderer())
     assert graphemes.total > 900 and graphemes.passed == graphemes.total, graphemes.failures
     assert lines.passed == lines.total, lines.failures
 

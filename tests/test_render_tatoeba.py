@@ -5,6 +5,7 @@ the line around it, so checking each language's distinct clusters (through the r
 itemization and shaping, `Renderer.missing`) is equivalent to rendering all ~89k lines, and takes
 seconds instead of a minute.
 """
+
 import warnings
 
 import pytest
@@ -50,8 +51,7 @@ def test_every_tatoeba_language_renders_without_notdef():
                     covered_by_no_font.setdefault(lang, set()).add(ch)
 
     def listing(found):
-        return "; ".join(f"{lang}: " + " ".join(f"U+{ord(ch):04X}" for ch in sorted(chars))
-                         for lang, chars in sorted(found.items()))
+        return "; ".join(f"{lang}: " + " ".join(f"U+{ord(ch):04X}" for ch in sorted(chars)) for lang, chars in sorted(found.items()))
 
     assert not renderer_misses, f"clusters drawn as .notdef although a pinned font has them: {listing(renderer_misses)}"
     if covered_by_no_font:  # a gap in the pinned fonts, not in the renderer: listed, not hidden

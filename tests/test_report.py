@@ -1,4 +1,5 @@
 """Benchmark outputs (CSV, Markdown, JSON, PNG) and the on-disk embedding cache."""
+
 import csv
 import io
 import json
@@ -12,10 +13,14 @@ from engine.eval.embedding_cache import embed_cached
 from engine.eval.report import Score
 
 SCORES = [
-    Score("clippo", "en", "i2t", 1, 0.5), Score("clippo", "en", "t2i", 1, 0.25),
-    Score("clippo", "zh", "i2t", 1, 0.3), Score("clippo", "zh", "t2i", 1, math.nan),
-    Score("1t-clip", "en", "i2t", 1, 0.6), Score("1t-clip", "en", "t2i", 1, 0.4),
-    Score("1t-clip", "zh", "i2t", 1, 0.0), Score("1t-clip", "zh", "t2i", 1, 0.1),
+    Score("clippo", "en", "i2t", 1, 0.5),
+    Score("clippo", "en", "t2i", 1, 0.25),
+    Score("clippo", "zh", "i2t", 1, 0.3),
+    Score("clippo", "zh", "t2i", 1, math.nan),
+    Score("1t-clip", "en", "i2t", 1, 0.6),
+    Score("1t-clip", "en", "t2i", 1, 0.4),
+    Score("1t-clip", "zh", "i2t", 1, 0.0),
+    Score("1t-clip", "zh", "t2i", 1, 0.1),
 ]
 
 

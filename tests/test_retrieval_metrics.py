@@ -1,4 +1,5 @@
 """Recall@k against small cases computed by hand."""
+
 import math
 
 import numpy as np

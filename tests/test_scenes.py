@@ -1,4 +1,5 @@
 """The scene generator: deterministic from a seed, resolution-independent, and `satisfies` right."""
+
 from __future__ import annotations
 
 import random
@@ -48,9 +49,9 @@ def test_picture_is_the_same_at_any_resolution():
 def test_picture_shows_the_colours_where_the_scene_says():
     picture = np.asarray(draw_scene(TWO, 64), dtype=int)
     left, right = picture[30:34, 14:18], picture[30:34, 46:50]  # the slot centres, give or take the jitter
-    assert left[..., 0].mean() > 150 and left[..., 2].mean() < 90     # red on the left
-    assert right[..., 2].mean() > 150 and right[..., 0].mean() < 90   # blue on the right
-    assert picture[2:6, 2:6].min() > 230                                # white background
+    assert left[..., 0].mean() > 150 and left[..., 2].mean() < 90  # red on the left
+    assert right[..., 2].mean() > 150 and right[..., 0].mean() < 90  # blue on the right
+    assert picture[2:6, 2:6].min() > 230  # white background
 
 
 def test_a_scene_satisfies_every_description_of_itself():
@@ -62,9 +63,9 @@ def test_a_scene_satisfies_every_description_of_itself():
 def test_satisfies_checks_every_mentioned_attribute_and_the_count():
     assert satisfies(TWO, CaptionSpec((Mention("square", "blue"), Mention("circle", "red"))))
     assert satisfies(TWO, CaptionSpec((Mention("circle", "red", "large", "left"), Mention("square")), "white"))
-    assert not satisfies(TWO, CaptionSpec((Mention("circle", "red"),)))                                  # one object missing
+    assert not satisfies(TWO, CaptionSpec((Mention("circle", "red"),)))  # one object missing
     assert not satisfies(TWO, CaptionSpec((Mention("circle", "red"), Mention("square", "blue")), "black"))
-    assert not satisfies(TWO, CaptionSpec((Mention("circle", "blue"), Mention("square", "red"))))      # colours swapped
+    assert not satisfies(TWO, CaptionSpec((Mention("circle", "blue"), Mention("square", "red"))))  # colours swapped
     assert not satisfies(TWO, CaptionSpec((Mention("circle", position="right"), Mention("square", position="left"))))
     assert not satisfies(TWO, CaptionSpec((Mention("circle", size="small"), Mention("square"))))
     assert not satisfies(TWO, CaptionSpec((Mention("circle"), Mention("square"), Mention("star"))))
@@ -120,8 +121,12 @@ def test_scene_pairs_word_one_description_in_two_languages():
     rng = random.Random(0)
     worded = {
         (caption(spec, a), caption(spec, b))
-        for scene in random_scenes(20, "train:t") for _ in range(300) for spec in [describe(scene, rng)]
-        for a in ("en", "fr", "th") for b in ("en", "fr", "th") if a != b
+        for scene in random_scenes(20, "train:t")
+        for _ in range(300)
+        for spec in [describe(scene, rng)]
+        for a in ("en", "fr", "th")
+        for b in ("en", "fr", "th")
+        if a != b
     }
     assert all(pair in worded for pair in zip(pool.left, pool.right))
     assert load_source("scene-pairs:count=20,seed=t,langs=en+fr+th").right == pool.right

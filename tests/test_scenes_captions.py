@@ -1,5 +1,6 @@
 """Captions in 18 languages: hand-checked sentences for fixed specs, one script per language, every
 different description worded differently, and (once the renderer is present) no missing glyphs."""
+
 from __future__ import annotations
 
 import random
@@ -161,9 +162,17 @@ EXPECTED = {
 }
 
 SCRIPT_NAMES = {  # words in the Unicode character names of each script's letters
-    "Latn": ("LATIN",), "Cyrl": ("CYRILLIC",), "Grek": ("GREEK",), "Arab": ("ARABIC",), "Hebr": ("HEBREW",),
-    "Deva": ("DEVANAGARI",), "Beng": ("BENGALI",), "Thai": ("THAI",), "Hans": ("CJK UNIFIED",),
-    "Jpan": ("CJK UNIFIED", "HIRAGANA", "KATAKANA"), "Kore": ("HANGUL",),
+    "Latn": ("LATIN",),
+    "Cyrl": ("CYRILLIC",),
+    "Grek": ("GREEK",),
+    "Arab": ("ARABIC",),
+    "Hebr": ("HEBREW",),
+    "Deva": ("DEVANAGARI",),
+    "Beng": ("BENGALI",),
+    "Thai": ("THAI",),
+    "Hans": ("CJK UNIFIED",),
+    "Jpan": ("CJK UNIFIED", "HIRAGANA", "KATAKANA"),
+    "Kore": ("HANGUL",),
 }
 
 

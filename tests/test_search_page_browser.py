@@ -3,6 +3,7 @@ with the shipped CLIPPO checkpoint: queries in three scripts, search by picture 
 paste), details and "more like this", the address bar, the rendered-pixels view, readable errors,
 and no request leaving 127.0.0.1. Screenshots and the measured time from submitting a query to
 its results on screen are written to the test's artefact folder (printed at the end)."""
+
 from __future__ import annotations
 
 import base64
@@ -75,6 +76,7 @@ def requested_urls(driver) -> list[str]:
 
 # --- driving the page -------------------------------------------------------------------------
 
+
 def until(driver, script: str, *args):
     """Wait until a JS expression (a function body returning a value) is truthy; return its value."""
     from selenium.webdriver.support.ui import WebDriverWait
@@ -88,18 +90,21 @@ def searches_done(driver) -> int:
 
 def settled(driver, before: int) -> str:
     """Wait for the search started after `before` finished searches (or an error); the status state."""
-    return until(driver, """
+    return until(
+        driver,
+        """
         const state = document.querySelector('#status').dataset.state;
         if (state === 'error') return state;
-        return window.engineTimings.length > arguments[0] && state !== 'loading' ? state : null;""", before)
+        return window.engineTimings.length > arguments[0] && state !== 'loading' ? state : null;""",
+        before,
+    )
 
 
 def type_query(driver, text: str, modality: str = "image", k: int = 8) -> None:
     from selenium.webdriver.common.keys import Keys
 
     # set without a change event, which would rerun the previous search alongside this one
-    driver.execute_script("document.querySelector('#k').value = arguments[0]; document.querySelector('#modality').value = arguments[1]",
-                          k, modality)
+    driver.execute_script("document.querySelector('#k').value = arguments[0]; document.querySelector('#modality').value = arguments[1]", k, modality)
     box = driver.find_element("id", "q")
     box.clear()
     before = searches_done(driver)
@@ -109,14 +114,17 @@ def type_query(driver, text: str, modality: str = "image", k: int = 8) -> None:
 
 
 def shown(driver) -> list[dict]:
-    return driver.execute_script(
-        "return [...document.querySelectorAll('#results .card')].map(c => ({id: +c.dataset.id, modality: c.dataset.modality}))")
+    return driver.execute_script("return [...document.querySelectorAll('#results .card')].map(c => ({id: +c.dataset.id, modality: c.dataset.modality}))")
 
 
 def thumbnails_loaded(driver, count: int) -> bool:
-    return until(driver, """
+    return until(
+        driver,
+        """
         const images = [...document.querySelectorAll('#results .card img.thumb')].slice(0, arguments[0]);
-        return images.length > 0 && images.every(i => i.complete && i.naturalWidth > 0);""", count)
+        return images.length > 0 && images.every(i => i.complete && i.naturalWidth > 0);""",
+        count,
+    )
 
 
 def scene_of(server: str, item_id: int) -> int:
@@ -130,6 +138,7 @@ def screenshot(driver, artefacts: Path, name: str) -> Path:
 
 
 # --- the tests --------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("lang", ["en", "ar", "ja", "th"])
 def test_a_typed_query_finds_matching_photos(driver, server, collection, artefacts, lang):
@@ -192,14 +201,18 @@ def test_search_by_a_chosen_dropped_or_pasted_picture(driver, server, collection
     encoded = base64.b64encode(collection.pictures[target].read_bytes()).decode()
     for event in ("drop", "paste"):
         before = searches_done(driver)
-        driver.execute_script("""
+        driver.execute_script(
+            """
             const [kind, encoded] = arguments;
             const bytes = Uint8Array.from(atob(encoded), c => c.charCodeAt(0));
             const transfer = new DataTransfer();
             transfer.items.add(new File([bytes], 'picture.png', {type: 'image/png'}));
             const event = kind === 'drop' ? new DragEvent('drop', {dataTransfer: transfer, bubbles: true, cancelable: true})
                                           : new ClipboardEvent('paste', {clipboardData: transfer, bubbles: true, cancelable: true});
-            document.body.dispatchEvent(event);""", event, encoded)
+            document.body.dispatchEvent(event);""",
+            event,
+            encoded,
+        )
         assert settled(driver, before) == "done", event
         assert shown(driver)[0]["id"] == top["id"], event
 
@@ -232,12 +245,18 @@ def test_the_pixels_the_model_reads_can_be_shown(driver, server, collection, art
     assert settled(driver, 0) == "done"
     assert not driver.find_element("css selector", "#query-view img.pixels").is_displayed()
     driver.find_element("id", "pixels").click()
-    side = until(driver, """const i = document.querySelector('#query-view img.pixels');
-        return i.complete && i.naturalWidth > 0 ? i.naturalWidth : null;""")
+    side = until(
+        driver,
+        """const i = document.querySelector('#query-view img.pixels');
+        return i.complete && i.naturalWidth > 0 ? i.naturalWidth : null;""",
+    )
     assert side == 64  # the cpu-tiny checkpoint reads 64 x 64 pages
     assert driver.find_element("css selector", "#query-view img.pixels").is_displayed()
-    until(driver, """const all = [...document.querySelectorAll('#results .card.text img.pixels')];
-        return all.length === 12 && all.every(i => i.complete && i.naturalWidth > 0);""")
+    until(
+        driver,
+        """const all = [...document.querySelectorAll('#results .card.text img.pixels')];
+        return all.length === 12 && all.every(i => i.complete && i.naturalWidth > 0);""",
+    )
 
     before = searches_done(driver)
     Select(driver.find_element("id", "modality")).select_by_value("any")  # changing the filter reruns the search
@@ -278,7 +297,12 @@ def test_a_photo_deleted_after_indexing_says_so(driver, server, collection):
     victim.unlink()
     driver.get(f"{server}/?similar=0&k=100&modality=image")
     assert settled(driver, 0) == "done"
-    note = until(driver, "const c = document.querySelector(`#results .card[data-id='${arguments[0]}'] .gone`); return c && c.textContent.includes('no longer on disk') ? c.textContent : null", victim_id)
+    note = until(
+        driver,
+        "const c = document.querySelector(`#results .card[data-id='${arguments[0]}'] .gone`); "
+        "return c && c.textContent.includes('no longer on disk') ? c.textContent : null",
+        victim_id,
+    )
     assert str(victim.name) in note
     assert driver.execute_script("return document.querySelectorAll('#results .card').length") == len(collection.pictures) - 1
 
@@ -291,8 +315,9 @@ def test_time_to_first_results(driver, server, collection, artefacts):
         type_query(driver, text, modality="any", k=20)
     timings = driver.execute_script("return window.engineTimings")
     assert len(timings) == len(asked) and all(t > 0 for t in timings)
-    summary = {"queries": len(timings), "median_ms": statistics.median(timings), "min_ms": min(timings), "max_ms": max(timings),
-               "timings_ms": timings}
+    summary = {"queries": len(timings), "median_ms": statistics.median(timings), "min_ms": min(timings), "max_ms": max(timings), "timings_ms": timings}
     (artefacts / "time-to-first-results.json").write_text(json.dumps(summary, indent=1))
-    print(f"\nsearch page: submit -> results shown, median {summary['median_ms']:.0f} ms over {len(timings)} queries "
-          f"(min {summary['min_ms']:.0f}, max {summary['max_ms']:.0f}); screenshots and timings in {artefacts}")
+    print(
+        f"\nsearch page: submit -> results shown, median {summary['median_ms']:.0f} ms over {len(timings)} queries "
+        f"(min {summary['min_ms']:.0f}, max {summary['max_ms']:.0f}); screenshots and timings in {artefacts}"
+    )

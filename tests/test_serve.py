@@ -1,4 +1,5 @@
 """The HTTP API over a real index (fresh cpu-tiny model), through FastAPI's TestClient."""
+
 from __future__ import annotations
 
 import io
@@ -78,8 +79,11 @@ def test_oversized_uploads_are_rejected(client):
     assert declared.status_code == 413 and "larger than" in declared.json()["detail"]
 
     boundary = "engine-test-boundary"
-    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.png\"\r\n"
-            f"Content-Type: image/png\r\n\r\n").encode() + big + f"\r\n--{boundary}--\r\n".encode()
+    body = (
+        (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.png"\r\nContent-Type: image/png\r\n\r\n').encode()
+        + big
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
 
     def chunks():  # a generator body goes out chunked, without Content-Length: the limit must hold while streaming
         for start in range(0, len(body), 8192):

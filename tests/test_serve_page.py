@@ -1,5 +1,6 @@
 """The search page's endpoints over a real index (fresh cpu-tiny model): the page and its files,
 photo thumbnails by id, /render, and offline /docs."""
+
 from __future__ import annotations
 
 import io
@@ -96,8 +97,12 @@ def test_thumbnail_refuses_what_is_not_a_photo_of_the_index(index, client):
     ]:
         response = client.get(path)
         assert response.status_code == status and words in str(response.json()["detail"]), path
-    for attack in ("/items/..%2f..%2fetc%2fpasswd/thumbnail", "/items/../../etc/passwd/thumbnail",
-                   "/items/%2e%2e/thumbnail", "/items/0%2f..%2f..%2fetc%2fpasswd/thumbnail"):
+    for attack in (
+        "/items/..%2f..%2fetc%2fpasswd/thumbnail",
+        "/items/../../etc/passwd/thumbnail",
+        "/items/%2e%2e/thumbnail",
+        "/items/0%2f..%2f..%2fetc%2fpasswd/thumbnail",
+    ):
         response = client.get(attack)
         assert response.status_code in (404, 422) and b"root:" not in response.content, attack
 

@@ -1,4 +1,5 @@
 """Tatoeba pair loading and top-1 translation accuracy on tiny hand-built embeddings."""
+
 import gzip
 import math
 

@@ -1,4 +1,5 @@
 """Which photos, captions and pairs a step draws: language weights and several captions per photo."""
+
 from __future__ import annotations
 
 import numpy as np

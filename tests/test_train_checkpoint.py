@@ -1,4 +1,5 @@
 """Checkpoints: weights, config and train state survive a round trip; a crash mid-write loses nothing."""
+
 from __future__ import annotations
 
 import torch

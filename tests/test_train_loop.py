@@ -1,5 +1,6 @@
 """The trainer end to end on tiny generated data: it learns, resumes after kill -9 on the same
 loss curve, and two torchrun processes compute the same global-batch loss as one process."""
+
 from __future__ import annotations
 
 import json
@@ -42,15 +43,53 @@ def tiny_data(tmp_path_factory) -> Path:
 
 
 # The recipe's other choices, set back to the plain baseline these tests were written for.
-PLAIN = ("--optimizer", "adamw", "--lr", "1e-3", "--pool", "map", "--no-text-grid", "--photo-mask", "0", "--no-photo-flip",
-         "--set", "caption_langs=null", "--set", "time_budget=null")
+PLAIN = (
+    "--optimizer",
+    "adamw",
+    "--lr",
+    "1e-3",
+    "--pool",
+    "map",
+    "--no-text-grid",
+    "--photo-mask",
+    "0",
+    "--no-photo-flip",
+    "--set",
+    "caption_langs=null",
+    "--set",
+    "time_budget=null",
+)
 
 
 def _args(data: Path, out: Path, steps: int, *extra: str) -> list[str]:
-    return ["--preset", "cpu-tiny", "--data", f"table:path={data / 'captions.tsv'},images={data},lang_col=lang",
-            "--data", f"pairs:left={data / 'pairs.de'},right={data / 'pairs.en'},lang=de", "--pair-share", "0.25",
-            "--batch-size", "8", "--steps", str(steps), "--warmup", "2", "--log-every", "1", "--workers", "0",
-            "--precision", "fp32", "--cache-dir", str(data / "cache"), "--out", str(out), *PLAIN, *extra]
+    return [
+        "--preset",
+        "cpu-tiny",
+        "--data",
+        f"table:path={data / 'captions.tsv'},images={data},lang_col=lang",
+        "--data",
+        f"pairs:left={data / 'pairs.de'},right={data / 'pairs.en'},lang=de",
+        "--pair-share",
+        "0.25",
+        "--batch-size",
+        "8",
+        "--steps",
+        str(steps),
+        "--warmup",
+        "2",
+        "--log-every",
+        "1",
+        "--workers",
+        "0",
+        "--precision",
+        "fp32",
+        "--cache-dir",
+        str(data / "cache"),
+        "--out",
+        str(out),
+        *PLAIN,
+        *extra,
+    ]
 
 
 def _losses(run: Path) -> dict[int, float]:
@@ -70,15 +109,20 @@ def test_training_lowers_the_loss_and_validates(tiny_data, tmp_path):
     assert (out / "checkpoint" / "model.safetensors").exists() and (out / "checkpoint" / "train_state.pt").exists()
 
 
-@pytest.mark.parametrize("flags", [("--optimizer", "adamw"), ("--optimizer", "muon"),
-                                   ("--optimizer", "muon", "--photo-mask", "0.5", "--photo-flip", "--captions-per-photo", "2")],
-                         ids=["adamw", "muon", "muon-masked-flipped-two-captions"])
+@pytest.mark.parametrize(
+    "flags",
+    [("--optimizer", "adamw"), ("--optimizer", "muon"), ("--optimizer", "muon", "--photo-mask", "0.5", "--photo-flip", "--captions-per-photo", "2")],
+    ids=["adamw", "muon", "muon-masked-flipped-two-captions"],
+)
 def test_resume_after_kill_9_follows_the_uninterrupted_loss_curve(tiny_data, tmp_path, flags):
     steps = 24
     assert main(["train", *_args(tiny_data, tmp_path / "whole", steps, "--checkpoint-every", "100", *flags)]) == 0
     killed = tmp_path / "killed"
-    process = subprocess.Popen([sys.executable, "-m", "engine.train", *_args(tiny_data, killed, steps, "--checkpoint-every", "3", *flags)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "engine.train", *_args(tiny_data, killed, steps, "--checkpoint-every", "3", *flags)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     while process.poll() is None and not ((killed / "metrics.jsonl").exists() and max(_losses(killed), default=0) >= 7):
         time.sleep(0.02)
     os.kill(process.pid, signal.SIGKILL)
@@ -125,8 +169,12 @@ def test_two_torchrun_processes_compute_the_single_process_global_loss(tiny_data
     single, double = tmp_path / "single", tmp_path / "double"
     assert main(["train", *_args(tiny_data, single, 3, *extra)]) == 0
     torchrun = Path(sys.executable).with_name("torchrun")
-    result = subprocess.run([str(torchrun), "--standalone", "--nproc_per_node", "2", "-m", "engine.train",
-                             *_args(tiny_data, double, 3, *extra)], capture_output=True, text=True, timeout=240)
+    result = subprocess.run(
+        [str(torchrun), "--standalone", "--nproc_per_node", "2", "-m", "engine.train", *_args(tiny_data, double, 3, *extra)],
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     assert result.returncode == 0, result.stderr[-5000:]  # the rank's own error comes before torchrun's summary
     assert "Warning" not in result.stderr, result.stderr[-2000:]  # e.g. a deprecated collective
     one, two = _losses(single), _losses(double)

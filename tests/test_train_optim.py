@@ -1,4 +1,5 @@
 """The optimizer: Muon's orthogonalisation, which parameters it takes, and that it trains."""
+
 from __future__ import annotations
 
 import torch

@@ -1,4 +1,5 @@
 """XM3600 captions.jsonl loader and per-language Recall@k assembly, against hand-computed cases."""
+
 import json
 import math
 
@@ -17,8 +18,7 @@ def write_jsonl(path, records):
 
 
 def lang(*captions):
-    return {"caption": list(captions), "caption/tokenized": list(captions),
-            "caption/tokenized/lowercase": [c.lower() for c in captions]}
+    return {"caption": list(captions), "caption/tokenized": list(captions), "caption/tokenized/lowercase": [c.lower() for c in captions]}
 
 
 @pytest.fixture

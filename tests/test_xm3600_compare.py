@@ -1,4 +1,5 @@
 """benchmarks/compare.py: every contender is a recipe of one family, trained alike; mismatched runs are refused."""
+
 import runpy
 from dataclasses import replace
 from pathlib import Path

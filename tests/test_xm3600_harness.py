@@ -1,4 +1,5 @@
 """The benchmark scripts end to end with a freshly initialised cpu-tiny checkpoint (real encoder)."""
+
 import csv
 import json
 import runpy
@@ -22,8 +23,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 def run_script(name: str, *args) -> subprocess.CompletedProcess:
     """The script as a user runs it: its own process, exit status, stderr."""
-    return subprocess.run([sys.executable, str(REPO / "benchmarks" / name), *map(str, args)],
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run([sys.executable, str(REPO / "benchmarks" / name), *map(str, args)], capture_output=True, text=True, timeout=300)
 
 
 def run_main(name: str, *args, capsys) -> str:
@@ -62,8 +62,7 @@ def mini_xm3600(tmp_path) -> Path:
 
 def test_xm3600_script_writes_every_output_and_reuses_its_cache(tiny_checkpoint, mini_xm3600, tmp_path, capsys):
     out = tmp_path / "out"
-    args = ["--captions", mini_xm3600 / "captions.jsonl", "--models", f"a={tiny_checkpoint}", f"b={tiny_checkpoint}",
-            "--out", out, "--json"]
+    args = ["--captions", mini_xm3600 / "captions.jsonl", "--models", f"a={tiny_checkpoint}", f"b={tiny_checkpoint}", "--out", out, "--json"]
     summary = json.loads(run_main("run_xm3600.py", *args, capsys=capsys))
     assert summary["protocol"] == "all" and summary["n_images"] == 4
     assert summary["models"]["a"]["languages"]["en"]["texts"] == 4
@@ -83,8 +82,7 @@ def test_xm3600_script_writes_every_output_and_reuses_its_cache(tiny_checkpoint,
 
 def test_xm3600_script_reports_user_mistakes(tiny_checkpoint, mini_xm3600, tmp_path):
     (mini_xm3600 / "images" / "blue.jpg").unlink()
-    result = run_script("run_xm3600.py", "--captions", mini_xm3600 / "captions.jsonl", "--models", tiny_checkpoint,
-                        "--out", tmp_path / "out")
+    result = run_script("run_xm3600.py", "--captions", mini_xm3600 / "captions.jsonl", "--models", tiny_checkpoint, "--out", tmp_path / "out")
     assert result.returncode == 2
     assert "1 of 4 images are missing" in result.stderr and "Traceback" not in result.stderr
 
@@ -98,8 +96,7 @@ def test_model_labels_must_be_unique():
 def test_tatoeba_script_on_shared_data(tiny_checkpoint, tmp_path, capsys):
     if shared_data_dir() is None:
         pytest.skip("shared data (../shared/data or $ENGINE_DATA) is absent")
-    printed = run_main("run_tatoeba.py", "--models", tiny_checkpoint, "--langs", "deu", "cmn", "--limit", "5",
-                       "--out", tmp_path / "out", capsys=capsys)
+    printed = run_main("run_tatoeba.py", "--models", tiny_checkpoint, "--langs", "deu", "cmn", "--limit", "5", "--out", tmp_path / "out", capsys=capsys)
     assert "| deu |" in printed and "| cmn |" in printed
     rows = list(csv.DictReader((tmp_path / "out" / "results.csv").open()))
     assert {(r["language"], r["direction"]) for r in rows} == {(lang, d) for lang in ("deu", "cmn") for d in ("xx2en", "en2xx")}
@@ -111,8 +108,23 @@ def test_xm3600_script_on_a_slice_of_shared_flickr8k_val(tiny_checkpoint, tmp_pa
         pytest.skip("shared data (../shared/data or $ENGINE_DATA) is absent")
     lines = (data / "xm3600_format/flickr8k_val/captions.jsonl").read_text(encoding="utf-8").splitlines()[:6]
     (tmp_path / "captions.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    run_main("run_xm3600.py", "--captions", tmp_path / "captions.jsonl", "--images", data / "flickr8k/images",
-             "--models", tiny_checkpoint, "--langs", "ar", "zh", "--protocol", "first", "--out", tmp_path / "out", capsys=capsys)
+    run_main(
+        "run_xm3600.py",
+        "--captions",
+        tmp_path / "captions.jsonl",
+        "--images",
+        data / "flickr8k/images",
+        "--models",
+        tiny_checkpoint,
+        "--langs",
+        "ar",
+        "zh",
+        "--protocol",
+        "first",
+        "--out",
+        tmp_path / "out",
+        capsys=capsys,
+    )
     rows = list(csv.DictReader((tmp_path / "out" / "results.csv").open()))
     assert len(rows) == 2 * 2 * 3
     by_k = {k: np.array([float(r["recall"]) for r in rows if r["k"] == k]) for k in ("1", "5", "10")}

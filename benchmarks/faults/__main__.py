@@ -6,6 +6,7 @@ Probes: kills (SIGKILL during index build/add and train, a full disk), files (ba
 and in training), http (hostile requests), load (sustained queries), fuzz (fuzzed strings).
 Everything talks to 127.0.0.1 only; every loop is bounded in count and time.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,8 +28,20 @@ def serve_index(work: Path, texts: int = 2000, photos: int = 40) -> Path:
     """The index the HTTP probes query: captions in several scripts and small photos."""
     index = work / "serve-index"
     if not index.exists():
-        result = run_engine("index", "build", "--model", MODEL, "--out", index, "--texts", write_texts(work / "serve.txt", captions("serve", texts)),
-                            "--images", good_photos(work / "serve-photos", photos, 500)[0].parent, "--workers", 0)
+        result = run_engine(
+            "index",
+            "build",
+            "--model",
+            MODEL,
+            "--out",
+            index,
+            "--texts",
+            write_texts(work / "serve.txt", captions("serve", texts)),
+            "--images",
+            good_photos(work / "serve-photos", photos, 500)[0].parent,
+            "--workers",
+            0,
+        )
         if result.returncode:
             raise SystemExit(f"could not build the serve index: {result.stderr.decode(errors='replace')[-500:]}")
     return index

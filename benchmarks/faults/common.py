@@ -1,4 +1,5 @@
 """What every probe shares: the model, running the CLI, a server on 127.0.0.1, tables, RSS."""
+
 from __future__ import annotations
 
 import contextlib
@@ -15,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-MODEL = REPO / "engine" / "assets" / "clippo-cpu-tiny-scenes"   # the shipped cpu-tiny CLIPPO: small and fast
+MODEL = REPO / "engine" / "assets" / "clippo-cpu-tiny-scenes"  # the shipped cpu-tiny CLIPPO: small and fast
 ENGINE = [sys.executable, "-m", "engine.cli"]
 HOST = "127.0.0.1"
 
@@ -52,8 +53,7 @@ def kill_at(cmd: list[str], moment: float, timeout: float = 600) -> dict:
     process.wait(timeout=timeout)
     with contextlib.suppress(ProcessLookupError):  # orphaned worker processes of the killed run
         os.killpg(process.pid, signal.SIGKILL)
-    return {"moment_s": round(moment, 3), "killed": not finished, "rc": process.returncode,
-            "lived_s": round(time.monotonic() - started, 3)}
+    return {"moment_s": round(moment, 3), "killed": not finished, "rc": process.returncode, "lived_s": round(time.monotonic() - started, 3)}
 
 
 def stratified(duration: float, count: int, rng) -> list[float]:
@@ -72,8 +72,9 @@ class Server:
 
     def __init__(self, index: Path, *options: object) -> None:
         self.port = free_port()
-        self.process = subprocess.Popen(engine_cmd("serve", index, "--host", HOST, "--port", self.port, *options),
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=quiet_env())
+        self.process = subprocess.Popen(
+            engine_cmd("serve", index, "--host", HOST, "--port", self.port, *options), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=quiet_env()
+        )
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -130,8 +131,13 @@ def index_state(directory: Path) -> dict:
     meta = index.metadata
     rows = Counter(zip(meta["modality"], meta["path"].fillna(""), meta["text"].fillna("")))
     hits = index.search_text("a red circle", k=5)
-    return {"count": len(index), "ids_ok": meta["id"].tolist() == list(range(len(meta))), "rows": rows,
-            "answers": len(hits) == min(5, len(index)), "generation": index.manifest["generation"]}
+    return {
+        "count": len(index),
+        "ids_ok": meta["id"].tolist() == list(range(len(meta))),
+        "rows": rows,
+        "answers": len(hits) == min(5, len(index)),
+        "generation": index.manifest["generation"],
+    }
 
 
 def leftovers(directory: Path) -> list[str]:

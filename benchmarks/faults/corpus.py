@@ -4,6 +4,7 @@ Each entry says what a build must do with it: `indexed` (an odd but valid pictur
 `skipped` (listed in the manifest with a reason), `folder` (a directory that only looks like
 an image, walked like any folder) or `alias` (a symlink to a photo already there: indexed once). Names are bytes so that non-UTF-8 names can be made.
 """
+
 from __future__ import annotations
 
 import io
@@ -22,8 +23,8 @@ PALETTE = [(220, 40, 40), (40, 160, 60), (40, 80, 220), (240, 215, 30), (140, 50
 @dataclass(frozen=True)
 class Entry:
     kind: str
-    path: Path      # as os.walk will report it (non-UTF-8 bytes surrogate-escaped)
-    expect: str     # "indexed" | "skipped" | "folder" | "alias"
+    path: Path  # as os.walk will report it (non-UTF-8 bytes surrogate-escaped)
+    expect: str  # "indexed" | "skipped" | "folder" | "alias"
 
 
 def photo(index: int, size: tuple[int, int] = (120, 90)) -> Image.Image:
@@ -75,8 +76,15 @@ def huge_header_png(width: int = 1_000_000, height: int = 1_000_000) -> bytes:
 
 def huge_header_gif() -> bytes:
     """A GIF whose screen and frame claim 65535 x 65535 pixels, in 40 bytes."""
-    return (b"GIF89a" + struct.pack("<HH", 65535, 65535) + b"\x80\x00\x00" + b"\x00\x00\x00\xff\xff\xff"
-            + b",\x00\x00\x00\x00" + struct.pack("<HH", 65535, 65535) + b"\x00\x02\x02\x44\x01\x00;")
+    return (
+        b"GIF89a"
+        + struct.pack("<HH", 65535, 65535)
+        + b"\x80\x00\x00"
+        + b"\x00\x00\x00\xff\xff\xff"
+        + b",\x00\x00\x00\x00"
+        + struct.pack("<HH", 65535, 65535)
+        + b"\x00\x02\x02\x44\x01\x00;"
+    )
 
 
 def _huge_sof_jpeg() -> bytes:
@@ -161,9 +169,13 @@ def bad_file_corpus(folder: Path, good: int = 20) -> list[Entry]:
         with open(raw + b"/" + name, "wb") as handle:
             handle.write(content)
         entries.append(Entry(kind, folder / os.fsdecode(name), expect))
-    special = [("FIFO named x.jpg", "fifo.jpg", "skipped"), ("directory named x.jpg", "folder.jpg", "folder"),
-               ("symlink loop named x.jpg", "loop.jpg", "skipped"), ("dangling symlink", "dangling.png", "skipped"),
-               ("symlink to a good photo", "link.png", "alias")]
+    special = [
+        ("FIFO named x.jpg", "fifo.jpg", "skipped"),
+        ("directory named x.jpg", "folder.jpg", "folder"),
+        ("symlink loop named x.jpg", "loop.jpg", "skipped"),
+        ("dangling symlink", "dangling.png", "skipped"),
+        ("symlink to a good photo", "link.png", "alias"),
+    ]
     os.mkfifo(folder / "fifo.jpg")
     (folder / "folder.jpg").mkdir()
     os.symlink("loop.jpg", folder / "loop.jpg")

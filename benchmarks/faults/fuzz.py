@@ -3,6 +3,7 @@
 The one place the suite gets its hostile strings: swap `fuzz_strings` for the renderer's own
 fuzz generator (benchmarks/fuzz_render.py) once it lands, keeping the signature.
 """
+
 from __future__ import annotations
 
 import random
@@ -10,10 +11,29 @@ from collections.abc import Callable
 
 BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
 COMBINING = [chr(c) for c in range(0x300, 0x370)] + ["\u0e31", "\u0e49", "\u094d", "\u0651", "\u3099"]
-WORDS = ["a red circle", "ein grüner Kreis", "黄色的正方形", "красный круг", "دائرة زرقاء", "שלום עולם", "नमस्ते दुनिया",
-         "สวัสดีครับ", "こんにちは", "안녕하세요", "Ελληνικά", "১২৩ বাংলা", "ﷺ", "𝔘𝔫𝔦𝔠𝔬𝔡𝔢"]
-EMOJI = ["\U0001f468\u200d\U0001f469\u200d\U0001f467", "\U0001f1fa\U0001f1f8", "\U0001f44d\U0001f3fd", "\u2764\ufe0f",
-         "\U0001f3f4\U000e0067\U000e0062\U000e0065\U000e006e\U000e0067\U000e007f"]
+WORDS = [
+    "a red circle",
+    "ein grüner Kreis",
+    "黄色的正方形",
+    "красный круг",
+    "دائرة زرقاء",
+    "שלום עולם",
+    "नमस्ते दुनिया",
+    "สวัสดีครับ",
+    "こんにちは",
+    "안녕하세요",
+    "Ελληνικά",
+    "১২৩ বাংলা",
+    "ﷺ",
+    "𝔘𝔫𝔦𝔠𝔬𝔡𝔢",
+]
+EMOJI = [
+    "\U0001f468\u200d\U0001f469\u200d\U0001f467",
+    "\U0001f1fa\U0001f1f8",
+    "\U0001f44d\U0001f3fd",
+    "\u2764\ufe0f",
+    "\U0001f3f4\U000e0067\U000e0062\U000e0065\U000e006e\U000e0067\U000e007f",
+]
 
 
 def _any_code_point(rng: random.Random) -> str:
@@ -69,15 +89,34 @@ def _scripts(rng: random.Random) -> str:
 
 
 def _markup(rng: random.Random) -> str:
-    return rng.choice(["<script>alert(1)</script>", "'; DROP TABLE items; --", "../../../../etc/passwd", "%00%ff%2e%2e",
-                       "{\"q\": null}", "${jndi:ldap://x}", "%s%s%s%n", "\\u0000", "&#0;&#x110000;"]) + rng.choice(WORDS)
+    return rng.choice(
+        [
+            "<script>alert(1)</script>",
+            "'; DROP TABLE items; --",
+            "../../../../etc/passwd",
+            "%00%ff%2e%2e",
+            '{"q": null}',
+            "${jndi:ldap://x}",
+            "%s%s%s%n",
+            "\\u0000",
+            "&#0;&#x110000;",
+        ]
+    ) + rng.choice(WORDS)
 
 
 KINDS: dict[str, Callable[[random.Random], str]] = {
-    "code points": _random_code_points, "lone surrogate": _lone_surrogates, "combining storm": _combining_storm,
-    "bidi controls": _bidi_soup, "control chars": _controls, "whitespace only": _whitespace, "very long": _very_long,
-    "emoji sequences": _emoji, "noncharacters": _noncharacters, "bracket nesting": _brackets,
-    "mixed scripts": _scripts, "markup and injection": _markup,
+    "code points": _random_code_points,
+    "lone surrogate": _lone_surrogates,
+    "combining storm": _combining_storm,
+    "bidi controls": _bidi_soup,
+    "control chars": _controls,
+    "whitespace only": _whitespace,
+    "very long": _very_long,
+    "emoji sequences": _emoji,
+    "noncharacters": _noncharacters,
+    "bracket nesting": _brackets,
+    "mixed scripts": _scripts,
+    "markup and injection": _markup,
 }
 
 

@@ -1,5 +1,6 @@
 """Probe 5: fuzzed strings through the whole path: as HTTP queries, as Python API and CLI queries, and
 as the items of an index build. No crash, no hang, an answer for every one."""
+
 from __future__ import annotations
 
 import http.client
@@ -70,8 +71,14 @@ def through_http(server: Server, strings: list[tuple[str, str]], count: int, con
         thread.start()
     for thread in threads:
         thread.join()
-    return {"done": done, "wrong": sum(wrong.values()), "wrong_by_kind": dict(wrong), "examples": examples,
-            "seconds": round(time.monotonic() - started, 1), "alive": server.alive()}
+    return {
+        "done": done,
+        "wrong": sum(wrong.values()),
+        "wrong_by_kind": dict(wrong),
+        "examples": examples,
+        "seconds": round(time.monotonic() - started, 1),
+        "alive": server.alive(),
+    }
 
 
 def through_api(index_dir: Path, strings: list[tuple[str, str]], bound_s: float) -> dict:
@@ -89,8 +96,7 @@ def through_api(index_dir: Path, strings: list[tuple[str, str]], bound_s: float)
             ok = False
         done += 1
         wrong[kind] += not ok
-    return {"done": done, "wrong": sum(wrong.values()), "wrong_by_kind": {k: v for k, v in wrong.items() if v},
-            "seconds": round(time.monotonic() - started, 1)}
+    return {"done": done, "wrong": sum(wrong.values()), "wrong_by_kind": {k: v for k, v in wrong.items() if v}, "seconds": round(time.monotonic() - started, 1)}
 
 
 def through_cli(index_dir: Path, strings: list[tuple[str, str]], count: int) -> dict:
@@ -120,13 +126,22 @@ def as_items(work: Path, strings: list[tuple[str, str]]) -> dict:
     index_dir = work / "fuzz-index"
     started = time.monotonic()
     try:
-        result = subprocess.run(engine_cmd("index", "build", "--model", MODEL, "--table", table_path, "--text-col", "text", "--out", index_dir),
-                                capture_output=True, timeout=900, env=quiet_env())
+        result = subprocess.run(
+            engine_cmd("index", "build", "--model", MODEL, "--table", table_path, "--text-col", "text", "--out", index_dir),
+            capture_output=True,
+            timeout=900,
+            env=quiet_env(),
+        )
     except subprocess.TimeoutExpired:
         return {"hung": True}
     seconds = time.monotonic() - started
-    out = {"hung": False, "rc": result.returncode, "seconds": round(seconds, 1), "strings": len(texts),
-           "stderr": result.stderr.decode("utf-8", "replace")[-300:] if result.returncode else ""}
+    out = {
+        "hung": False,
+        "rc": result.returncode,
+        "seconds": round(seconds, 1),
+        "strings": len(texts),
+        "stderr": result.stderr.decode("utf-8", "replace")[-300:] if result.returncode else "",
+    }
     if result.returncode == 0:
         import engine
 
@@ -135,9 +150,17 @@ def as_items(work: Path, strings: list[tuple[str, str]]) -> dict:
         manifest = index.manifest
         wanted = {t for t in valid if t.strip()}
         blank = {t for t in valid if not t.strip()}
-        out.update({"indexed": sum(stored.values()), "unique_wanted": len(wanted), "lost": len(set(wanted) - set(stored)),
-                    "duplicated": sum(c - 1 for c in stored.values() if c > 1), "unexpected": len(set(stored) - set(wanted)),
-                    "blank_skipped": sum(entry["reason"] == "blank text" for entry in manifest["skipped"]), "blank": len(blank)})
+        out.update(
+            {
+                "indexed": sum(stored.values()),
+                "unique_wanted": len(wanted),
+                "lost": len(set(wanted) - set(stored)),
+                "duplicated": sum(c - 1 for c in stored.values() if c > 1),
+                "unexpected": len(set(stored) - set(wanted)),
+                "blank_skipped": sum(entry["reason"] == "blank text" for entry in manifest["skipped"]),
+                "blank": len(blank),
+            }
+        )
     other = work / "fuzz-index-api"
     report = builder.build(other, MODEL, [text_item(t) for t in invalid + valid[:50]], [])
     out["invalid_unicode"] = len(invalid)
@@ -156,21 +179,45 @@ def run(work: Path, server_index: Path, count: int, concurrency: int, bound_s: f
         http["alive_after"] = server.alive() and server.get("/health")[0] == 200
         stderr = server.stop()
     http["server_tracebacks"] = stderr.count("Traceback")
-    return {"count": count, "kinds": len({k for k, _ in strings}), "http": http, "api": through_api(server_index, strings, bound_s),
-            "cli": through_cli(server_index, strings, cli_count), "items": items}
+    return {
+        "count": count,
+        "kinds": len({k for k, _ in strings}),
+        "http": http,
+        "api": through_api(server_index, strings, bound_s),
+        "cli": through_cli(server_index, strings, cli_count),
+        "items": items,
+    }
 
 
 def report(result: dict) -> str:
     h, a, c, i = result["http"], result["api"], result["cli"], result["items"]
-    rows = [["HTTP GET /search", f"{h['done']:,} / {result['count']:,}", h["wrong"], f"{h['seconds']} s; server up after: {h['alive_after']}; tracebacks in its log: {h['server_tracebacks']}"],
-            ["engine.open_index().search_text", f"{a['done']:,} / {result['count']:,}", a["wrong"], f"{a['seconds']} s"],
-            ["engine query --json (CLI)", f"{c['done']:,}", c["wrong"], "strings argv can carry"]]
+    rows = [
+        [
+            "HTTP GET /search",
+            f"{h['done']:,} / {result['count']:,}",
+            h["wrong"],
+            f"{h['seconds']} s; server up after: {h['alive_after']}; tracebacks in its log: {h['server_tracebacks']}",
+        ],
+        ["engine.open_index().search_text", f"{a['done']:,} / {result['count']:,}", a["wrong"], f"{a['seconds']} s"],
+        ["engine query --json (CLI)", f"{c['done']:,}", c["wrong"], "strings argv can carry"],
+    ]
     text = table(f"Fuzzed strings as queries ({result['count']:,} strings of {result['kinds']} kinds)", ["path", "answered / sent", "wrong", "notes"], rows)
     if i.get("rc") == 0:
-        text += "\n" + table("Fuzzed strings as index items", ["strings", "build", "indexed (unique non-blank)", "lost", "duplicated", "blank: skipped with reason",
-                                                               "invalid Unicode: skipped by the API build"],
-                             [[f"{i['strings']:,}", f"rc 0 in {i['seconds']} s", f"{i['indexed']:,} ({i['unique_wanted']:,})", i["lost"], i["duplicated"],
-                               f"{i['blank_skipped']} / {i['blank']}", f"{i['invalid_skipped_by_api_build']} / {i['invalid_unicode']}"]])
+        text += "\n" + table(
+            "Fuzzed strings as index items",
+            ["strings", "build", "indexed (unique non-blank)", "lost", "duplicated", "blank: skipped with reason", "invalid Unicode: skipped by the API build"],
+            [
+                [
+                    f"{i['strings']:,}",
+                    f"rc 0 in {i['seconds']} s",
+                    f"{i['indexed']:,} ({i['unique_wanted']:,})",
+                    i["lost"],
+                    i["duplicated"],
+                    f"{i['blank_skipped']} / {i['blank']}",
+                    f"{i['invalid_skipped_by_api_build']} / {i['invalid_unicode']}",
+                ]
+            ],
+        )
     else:
         text += f"\nFuzzed strings as index items: build failed ({i})\n"
     return text

@@ -1,9 +1,9 @@
 """Probe 3: hostile HTTP against `engine serve` on 127.0.0.1: every answer the right status with a JSON
 body, no server path or traceback in it, and the server still up afterwards."""
+
 from __future__ import annotations
 
 import http.client
-import io
 import json
 import socket
 import threading
@@ -49,8 +49,11 @@ def get(target: str) -> bytes:
 
 
 def multipart(data: bytes, filename: str = "q.png") -> bytes:
-    return (f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\n"
-            "Content-Type: application/octet-stream\r\n\r\n").encode() + data + f"\r\n--{BOUNDARY}--\r\n".encode()
+    return (
+        (f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\nContent-Type: application/octet-stream\r\n\r\n').encode()
+        + data
+        + f"\r\n--{BOUNDARY}--\r\n".encode()
+    )
 
 
 def post(target: str, body: bytes, length: bool = True) -> bytes:
@@ -94,7 +97,11 @@ def cases() -> list[tuple[str, bytes, set[int]]]:
         ("empty upload", post("/search/image", multipart(b"", "x.jpg")), {400}),
         ("decompression-bomb upload", post("/search/image", multipart(png_bomb(), "bomb.png")), {400}),
         ("upload without the file field", post("/search/image", b"--" + BOUNDARY.encode() + b"--\r\n"), {422}),
-        ("not multipart at all", b"POST /search/image HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}", {422}),
+        (
+            "not multipart at all",
+            b"POST /search/image HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}",
+            {422},
+        ),
         ("good upload, k=3", post("/search/image?k=3", multipart(good)), {200}),
     ]
 
@@ -113,8 +120,7 @@ def check(status: int | None, body: bytes, wanted: set[int], extra_leaks: tuple[
     text = body.decode("utf-8", "replace")
     leaked = [needle for needle in LEAKS + extra_leaks if needle in text]
     has_message = is_json and bool(parsed.get("detail") or parsed.get("results") is not None)
-    return {"status": status, "ok": status in wanted and is_json and has_message and not leaked, "json": is_json, "leaks": leaked,
-            "body": text[:160]}
+    return {"status": status, "ok": status in wanted and is_json and has_message and not leaked, "json": is_json, "leaks": leaked, "body": text[:160]}
 
 
 def probe(server: Server, index_dir: Path, checkpoint: Path) -> dict:
@@ -154,8 +160,14 @@ def _slow_body(server: Server, leaks: tuple[str, ...]) -> dict:
         poller.join()
     result = check(status, answer, {408}, leaks)
     result["ok"] = result["ok"] and bool(health) and all(code == 200 for code in health)
-    return {"case": f"slow body (20 bytes/s, bounded to {SLOW_BODY_SECONDS} s)", "wanted": [408], "seconds": round(seconds, 2),
-            **result, "health_during": f"{health.count(200)}/{len(health)}", "alive": server.alive()}
+    return {
+        "case": f"slow body (20 bytes/s, bounded to {SLOW_BODY_SECONDS} s)",
+        "wanted": [408],
+        "seconds": round(seconds, 2),
+        **result,
+        "health_during": f"{health.count(200)}/{len(health)}",
+        "alive": server.alive(),
+    }
 
 
 def _simultaneous(server: Server, leaks: tuple[str, ...], count: int) -> dict:
@@ -179,14 +191,31 @@ def _simultaneous(server: Server, leaks: tuple[str, ...], count: int) -> dict:
         answers = list(pool.map(one, range(count)))
     checks = [check(status, body, {200}, leaks) for status, body in answers]
     statuses = sorted({str(c["status"]) for c in checks})
-    return {"case": f"{count} simultaneous connections", "wanted": [200], "seconds": round(time.monotonic() - started, 2),
-            "status": ",".join(statuses), "ok": all(c["ok"] for c in checks), "json": all(c["json"] for c in checks),
-            "leaks": sorted({leak for c in checks for leak in c["leaks"]}), "body": f"{sum(c['ok'] for c in checks)}/{count} right",
-            "alive": server.alive()}
+    return {
+        "case": f"{count} simultaneous connections",
+        "wanted": [200],
+        "seconds": round(time.monotonic() - started, 2),
+        "status": ",".join(statuses),
+        "ok": all(c["ok"] for c in checks),
+        "json": all(c["json"] for c in checks),
+        "leaks": sorted({leak for c in checks for leak in c["leaks"]}),
+        "body": f"{sum(c['ok'] for c in checks)}/{count} right",
+        "alive": server.alive(),
+    }
 
 
 def report(result: dict) -> str:
-    rows = [[c["case"], "/".join(map(str, c["wanted"])), c["status"], "yes" if c["json"] else "NO", ", ".join(c["leaks"]) or "-",
-             "yes" if c["ok"] else "NO", c["seconds"]] for c in result["cases"]]
+    rows = [
+        [
+            c["case"],
+            "/".join(map(str, c["wanted"])),
+            c["status"],
+            "yes" if c["json"] else "NO",
+            ", ".join(c["leaks"]) or "-",
+            "yes" if c["ok"] else "NO",
+            c["seconds"],
+        ]
+        for c in result["cases"]
+    ]
     title = f"Hostile HTTP (server up afterwards: {'yes' if result['alive_after'] else 'NO'})"
     return table(title, ["request", "wanted", "got", "JSON body", "leaks", "right", "seconds"], rows)

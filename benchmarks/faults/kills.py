@@ -5,6 +5,7 @@ after the commit, exactly the new one), open and answer; the next run must succe
 temporary file, and hold every item once. A killed and resumed training run must log the same
 losses, step for step, as an uninterrupted one.
 """
+
 from __future__ import annotations
 
 import json
@@ -17,7 +18,20 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from benchmarks.faults.common import MODEL, captions, engine_cmd, index_state, kill_at, leftovers, one_line_error, quiet_env, run_engine, stratified, table, write_texts
+from benchmarks.faults.common import (
+    MODEL,
+    captions,
+    engine_cmd,
+    index_state,
+    kill_at,
+    leftovers,
+    one_line_error,
+    quiet_env,
+    run_engine,
+    stratified,
+    table,
+    write_texts,
+)
 from benchmarks.faults.corpus import good_photos
 
 
@@ -46,10 +60,15 @@ def _check(directory: Path, expected: dict[str, Counter]) -> tuple[str | None, d
     return None, state
 
 
-def _record(kind: str, outcome: dict, after_kill: str | None, rerun: subprocess.CompletedProcess | None, final: str | None,
-            left: list[str]) -> dict:
-    return {**outcome, "kind": kind, "state_after_kill": after_kill, "rerun_rc": rerun.returncode if rerun else None,
-            "state_after_rerun": final, "leftovers": left}
+def _record(kind: str, outcome: dict, after_kill: str | None, rerun: subprocess.CompletedProcess | None, final: str | None, left: list[str]) -> dict:
+    return {
+        **outcome,
+        "kind": kind,
+        "state_after_kill": after_kill,
+        "rerun_rc": rerun.returncode if rerun else None,
+        "state_after_rerun": final,
+        "leftovers": left,
+    }
 
 
 def probe_build(work: Path, kills: int, seed: int) -> dict:
@@ -104,9 +123,32 @@ TRAIN_STEPS = 16
 
 
 def _train_args(out: Path, resume: bool) -> list[object]:
-    return ["train", "--preset", "cpu-tiny", "--data", "scenes:count=200,seed=0", "--steps", TRAIN_STEPS, "--batch-size", 16,
-            "--warmup", 2, "--checkpoint-every", 3, "--log-every", 1, "--workers", 0, "--seed", 0,
-            "--cache-dir", out / "cache", "--out", out, *(["--resume"] if resume else [])]
+    return [
+        "train",
+        "--preset",
+        "cpu-tiny",
+        "--data",
+        "scenes:count=200,seed=0",
+        "--steps",
+        TRAIN_STEPS,
+        "--batch-size",
+        16,
+        "--warmup",
+        2,
+        "--checkpoint-every",
+        3,
+        "--log-every",
+        1,
+        "--workers",
+        0,
+        "--seed",
+        0,
+        "--cache-dir",
+        out / "cache",
+        "--out",
+        out,
+        *(["--resume"] if resume else []),
+    ]
 
 
 def _losses(out: Path) -> dict[int, float]:
@@ -159,10 +201,19 @@ def probe_train(work: Path, kills: int, seed: int) -> dict:
         rerun = run_engine(*_train_args(out, step is not None))
         losses = _losses(out) if rerun.returncode == 0 else {}
         diffs = [abs(losses[s] - expected[s]) for s in expected if s in losses]
-        records.append({**outcome, "kind": "train", "checkpoint_step": step, "checkpoint_opens": opened,
-                        "rerun_rc": rerun.returncode, "resumed": step is not None,
-                        "steps_match": sorted(losses) == sorted(expected), "max_loss_diff": max(diffs) if diffs else None,
-                        "leftovers": _train_leftovers(out)})
+        records.append(
+            {
+                **outcome,
+                "kind": "train",
+                "checkpoint_step": step,
+                "checkpoint_opens": opened,
+                "rerun_rc": rerun.returncode,
+                "resumed": step is not None,
+                "steps_match": sorted(losses) == sorted(expected),
+                "max_loss_diff": max(diffs) if diffs else None,
+                "leftovers": _train_leftovers(out),
+            }
+        )
         shutil.rmtree(out)
     return {"duration_s": round(duration, 2), "steps": TRAIN_STEPS, "runs": records}
 
@@ -182,12 +233,23 @@ def probe_full_disk(work: Path) -> dict:
             result = run_engine("index", "build", "--model", MODEL, "--out", index, *big.args())
         else:  # no mount allowed: a file-size limit makes the writes fail the same way (EFBIG instead of ENOSPC)
             how = f"RLIMIT_FSIZE of 1 MB (mount refused: {mounted.stderr.decode(errors='replace').strip()})"
-            result = subprocess.run(engine_cmd("index", "build", "--model", MODEL, "--out", index, *big.args()),
-                                    capture_output=True, env=quiet_env(), timeout=600, preexec_fn=_limit_file_size)
+            result = subprocess.run(
+                engine_cmd("index", "build", "--model", MODEL, "--out", index, *big.args()),
+                capture_output=True,
+                env=quiet_env(),
+                timeout=600,
+                preexec_fn=_limit_file_size,
+            )
         after = index_state(index)
-        return {"how": how, "first_rc": first.returncode, "rc": result.returncode, "one_line_error": one_line_error(result),
-                "error": result.stderr.decode("utf-8", "replace").strip()[-300:], "old_intact": after["rows"] == before["rows"] == small.rows(),
-                "leftovers": leftovers(index)}
+        return {
+            "how": how,
+            "first_rc": first.returncode,
+            "rc": result.returncode,
+            "one_line_error": one_line_error(result),
+            "error": result.stderr.decode("utf-8", "replace").strip()[-300:],
+            "old_intact": after["rows"] == before["rows"] == small.rows(),
+            "leftovers": leftovers(index),
+        }
     finally:
         if mounted.returncode == 0:
             subprocess.run(["umount", str(mount)], check=False)
@@ -199,44 +261,85 @@ def _limit_file_size() -> None:
 
 
 def run(work: Path, kills: int, seed: int) -> dict:
-    return {"build": probe_build(work, kills, seed), "add": probe_add(work, kills, seed),
-            "train": probe_train(work, kills, seed), "full_disk": probe_full_disk(work)}
+    return {
+        "build": probe_build(work, kills, seed),
+        "add": probe_add(work, kills, seed),
+        "train": probe_train(work, kills, seed),
+        "full_disk": probe_full_disk(work),
+    }
 
 
 def summarise(result: dict) -> dict:
     rows = {}
     for name in ("build", "add"):
         runs = result[name]["runs"]
-        rows[name] = {"kills": sum(r["killed"] for r in runs), "runs": len(runs),
-                      "previous_after_kill": sum(r["state_after_kill"] == "previous" for r in runs),
-                      "new_after_kill": sum(r["state_after_kill"] == "new" for r in runs),
-                      "bad_after_kill": sum(r["state_after_kill"] is None for r in runs),
-                      "rerun_failed": sum(r["rerun_rc"] != 0 or r["state_after_rerun"] != "new" for r in runs),
-                      "leftovers": sum(bool(r["leftovers"]) for r in runs), "duration_s": result[name]["duration_s"]}
+        rows[name] = {
+            "kills": sum(r["killed"] for r in runs),
+            "runs": len(runs),
+            "previous_after_kill": sum(r["state_after_kill"] == "previous" for r in runs),
+            "new_after_kill": sum(r["state_after_kill"] == "new" for r in runs),
+            "bad_after_kill": sum(r["state_after_kill"] is None for r in runs),
+            "rerun_failed": sum(r["rerun_rc"] != 0 or r["state_after_rerun"] != "new" for r in runs),
+            "leftovers": sum(bool(r["leftovers"]) for r in runs),
+            "duration_s": result[name]["duration_s"],
+        }
     runs = result["train"]["runs"]
     diffs = [r["max_loss_diff"] for r in runs if r["max_loss_diff"] is not None]
-    rows["train"] = {"kills": sum(r["killed"] for r in runs), "runs": len(runs), "resumed": sum(r["resumed"] for r in runs),
-                     "checkpoint_unreadable": sum(not r["checkpoint_opens"] for r in runs),
-                     "rerun_failed": sum(r["rerun_rc"] != 0 or not r["steps_match"] for r in runs),
-                     "leftovers": sum(bool(r["leftovers"]) for r in runs), "max_loss_diff": max(diffs) if diffs else None,
-                     "duration_s": result["train"]["duration_s"]}
+    rows["train"] = {
+        "kills": sum(r["killed"] for r in runs),
+        "runs": len(runs),
+        "resumed": sum(r["resumed"] for r in runs),
+        "checkpoint_unreadable": sum(not r["checkpoint_opens"] for r in runs),
+        "rerun_failed": sum(r["rerun_rc"] != 0 or not r["steps_match"] for r in runs),
+        "leftovers": sum(bool(r["leftovers"]) for r in runs),
+        "max_loss_diff": max(diffs) if diffs else None,
+        "duration_s": result["train"]["duration_s"],
+    }
     rows["full_disk"] = result["full_disk"]
     return rows
 
 
 def report(summary: dict) -> str:
-    header = ["command", "run (s)", "kills / moments", "after kill: previous / new / broken", "next run failed", "runs with leftovers", "largest loss difference"]
+    header = [
+        "command",
+        "run (s)",
+        "kills / moments",
+        "after kill: previous / new / broken",
+        "next run failed",
+        "runs with leftovers",
+        "largest loss difference",
+    ]
     rows = []
     for name in ("build", "add"):
         s = summary[name]
-        rows.append([f"engine index {name}", s["duration_s"], f"{s['kills']} / {s['runs']}",
-                     f"{s['previous_after_kill']} / {s['new_after_kill']} / {s['bad_after_kill']}", s["rerun_failed"], s["leftovers"], "-"])
+        rows.append(
+            [
+                f"engine index {name}",
+                s["duration_s"],
+                f"{s['kills']} / {s['runs']}",
+                f"{s['previous_after_kill']} / {s['new_after_kill']} / {s['bad_after_kill']}",
+                s["rerun_failed"],
+                s["leftovers"],
+                "-",
+            ]
+        )
     s = summary["train"]
-    rows.append(["engine train (then --resume)", s["duration_s"], f"{s['kills']} / {s['runs']}",
-                 f"{s['resumed']} resumed from a checkpoint, {s['checkpoint_unreadable']} unreadable", s["rerun_failed"], s["leftovers"],
-                 f"{s['max_loss_diff']:.3g}" if s["max_loss_diff"] is not None else "-"])
+    rows.append(
+        [
+            "engine train (then --resume)",
+            s["duration_s"],
+            f"{s['kills']} / {s['runs']}",
+            f"{s['resumed']} resumed from a checkpoint, {s['checkpoint_unreadable']} unreadable",
+            s["rerun_failed"],
+            s["leftovers"],
+            f"{s['max_loss_diff']:.3g}" if s["max_loss_diff"] is not None else "-",
+        ]
+    )
     disk = summary["full_disk"]
     text = table("Interrupted writes (SIGKILL at seeded moments)", header, rows)
-    text += "\n" + table("Full disk during a build", ["filesystem", "exit", "one-line error", "old index intact", "leftovers", "message"],
-                         [[disk["how"], disk["rc"], disk["one_line_error"], disk["old_intact"], len(disk["leftovers"]), disk["error"]]])
+    text += "\n" + table(
+        "Full disk during a build",
+        ["filesystem", "exit", "one-line error", "old index intact", "leftovers", "message"],
+        [[disk["how"], disk["rc"], disk["one_line_error"], disk["old_intact"], len(disk["leftovers"]), disk["error"]]],
+    )
     return text

@@ -1,5 +1,6 @@
 """Probe 4: sustained load on `engine serve`: text and image queries at a fixed concurrency, bounded in
 time; throughput, latency percentiles, errors, the server's RSS at the start and the end, /health."""
+
 from __future__ import annotations
 
 import http.client
@@ -70,8 +71,7 @@ def run(server: Server, texts: int, images: int, concurrency: int, bound_s: floa
                 if kind == "text":
                     status, body = client.send("GET", "/search?q=" + quote(query) + "&k=10")
                 else:
-                    status, body = client.send("POST", "/search/image?k=10", multipart(query),
-                                               {"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"})
+                    status, body = client.send("POST", "/search/image?k=10", multipart(query), {"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"})
                 ok = status == 200 and len(json.loads(body)["results"]) == 10
             except (OSError, http.client.HTTPException, ValueError, KeyError):
                 ok = False
@@ -99,24 +99,39 @@ def run(server: Server, texts: int, images: int, concurrency: int, bound_s: floa
     poller.join()
     rss_end = server.rss_mb()
     after = server.get("/health")[0]
-    out = {"concurrency": concurrency, "bound_s": bound_s, "wall_s": round(wall, 1), "planned": {"text": texts, "image": images},
-           "rss_start_mb": round(rss_start, 1), "rss_end_mb": round(rss_end, 1),
-           "rss_growth": round(rss_end / rss_start - 1, 4), "health_during": f"{health.count(200)}/{len(health)}",
-           "health_after": after, "alive": server.alive()}
+    out = {
+        "concurrency": concurrency,
+        "bound_s": bound_s,
+        "wall_s": round(wall, 1),
+        "planned": {"text": texts, "image": images},
+        "rss_start_mb": round(rss_start, 1),
+        "rss_end_mb": round(rss_end, 1),
+        "rss_growth": round(rss_end / rss_start - 1, 4),
+        "health_during": f"{health.count(200)}/{len(health)}",
+        "health_after": after,
+        "alive": server.alive(),
+    }
     for kind in ("text", "image"):
         mine = [(seconds, ok) for k, seconds, ok in results if k == kind]
         latencies = np.array([seconds for seconds, _ in mine]) * 1000
-        out[kind] = {"done": len(mine), "errors": sum(not ok for _, ok in mine),
-                     "p50_ms": round(float(np.percentile(latencies, 50)), 1) if len(mine) else None,
-                     "p99_ms": round(float(np.percentile(latencies, 99)), 1) if len(mine) else None}
+        out[kind] = {
+            "done": len(mine),
+            "errors": sum(not ok for _, ok in mine),
+            "p50_ms": round(float(np.percentile(latencies, 50)), 1) if len(mine) else None,
+            "p99_ms": round(float(np.percentile(latencies, 99)), 1) if len(mine) else None,
+        }
     out["throughput_qps"] = round(len(results) / wall, 1)
     return out
 
 
 def report(result: dict) -> str:
-    rows = [[kind, f"{result[kind]['done']:,} / {result['planned'][kind]:,}", result[kind]["errors"], result[kind]["p50_ms"], result[kind]["p99_ms"]]
-            for kind in ("text", "image")]
-    title = (f"Sustained load (concurrency {result['concurrency']}, {result['wall_s']} s, {result['throughput_qps']} queries/s; "
-             f"RSS {result['rss_start_mb']} -> {result['rss_end_mb']} MB ({100 * result['rss_growth']:+.1f} %); "
-             f"/health during {result['health_during']}, after {result['health_after']})")
+    rows = [
+        [kind, f"{result[kind]['done']:,} / {result['planned'][kind]:,}", result[kind]["errors"], result[kind]["p50_ms"], result[kind]["p99_ms"]]
+        for kind in ("text", "image")
+    ]
+    title = (
+        f"Sustained load (concurrency {result['concurrency']}, {result['wall_s']} s, {result['throughput_qps']} queries/s; "
+        f"RSS {result['rss_start_mb']} -> {result['rss_end_mb']} MB ({100 * result['rss_growth']:+.1f} %); "
+        f"/health during {result['health_during']}, after {result['health_after']})"
+    )
     return table(title, ["queries", "done / planned", "errors", "p50 ms", "p99 ms"], rows)

@@ -4,6 +4,7 @@ Each recipe is the exact configuration behind a figure (README "Results"); `engi
 --config NAME` runs it, `engine configs` lists them, `--set key=value` and the flags override a
 field. Why Python and not data files: docs/configs.md.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -11,9 +12,9 @@ from typing import NamedTuple
 
 
 class Recipe(NamedTuple):
-    module: str        # engine.configs.<module>
-    arg: str           # passed to its get_config(arg)
-    summary: str       # one line for `engine configs`
+    module: str  # engine.configs.<module>
+    arg: str  # passed to its get_config(arg)
+    summary: str  # one line for `engine configs`
 
 
 RECIPES: dict[str, Recipe] = {

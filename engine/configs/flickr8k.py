@@ -6,6 +6,7 @@ sigmoid loss, mean pooling, text on the patch grid, half of each photo's patches
 half of the photos mirrored, Muon at 5e-3, 15 minutes (docs/training-notes.md, ninth and tenth
 rounds). The baselines differ in `model.kind` and their vocabulary only.
 """
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -16,15 +17,30 @@ from engine.train.data import DataSource
 
 TRAIN_DATA = (DataSource("flickr8k", {"split": "train"}), DataSource("multi30k", {"split": "train", "exclude": "val"}))
 VAL_DATA = DataSource("flickr8k", {"split": "val"})
-CONTENDERS = {"clippo": ("clippo", ()), "1t-clip-en": ("1t-clip", ("en",)), "1t-clip-all": ("1t-clip", ()),
-              "2t-clip-en": ("2t-clip", ("en",)), "2t-clip-all": ("2t-clip", ())}
+CONTENDERS = {
+    "clippo": ("clippo", ()),
+    "1t-clip-en": ("1t-clip", ("en",)),
+    "1t-clip-all": ("1t-clip", ()),
+    "2t-clip-en": ("2t-clip", ("en",)),
+    "2t-clip-all": ("2t-clip", ()),
+}
 
 
 def get_config(arg: str = "clippo") -> Config:
     kind, vocab_langs = CONTENDERS[arg]
     train = TrainConfig(
-        data=TRAIN_DATA, val=VAL_DATA, val_langs=("en",), val_every=500, caption_langs={"en": 1.0}, pair_share=0.1,
-        loss="sigmoid", optimizer="muon", lr=5e-3, batch_size=128, time_budget=15.0, seed=0,
+        data=TRAIN_DATA,
+        val=VAL_DATA,
+        val_langs=("en",),
+        val_every=500,
+        caption_langs={"en": 1.0},
+        pair_share=0.1,
+        loss="sigmoid",
+        optimizer="muon",
+        lr=5e-3,
+        batch_size=128,
+        time_budget=15.0,
+        seed=0,
         vocab=VocabConfig(size=8000, langs=vocab_langs),
     )
     inputs = inputs_for("cpu-small", text_grid=True, photo_mask=0.5, photo_flip=True)

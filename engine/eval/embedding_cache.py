@@ -5,6 +5,7 @@ on CPU that is the slow part. The cache key is the checkpoint's weight hash plus
 (for files: resolved path, size and modification time), so a retrained model or an edited image
 never reuses stale vectors.
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -4,6 +4,7 @@
 how they score it; loading models, caching embeddings, and producing the CSV / Markdown / PNG /
 JSON outputs is the same code, here.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,12 +33,10 @@ class ModelUnderTest:
     metadata: dict = field(default_factory=dict)
 
     def images(self, paths: Sequence[Path]) -> np.ndarray:
-        return embed_cached(self.cache_dir, self.encoder.checkpoint_hash, "images", list(paths),
-                            self.encoder.encode_images, f"{self.label} images")
+        return embed_cached(self.cache_dir, self.encoder.checkpoint_hash, "images", list(paths), self.encoder.encode_images, f"{self.label} images")
 
     def texts(self, texts: Sequence[str]) -> np.ndarray:
-        return embed_cached(self.cache_dir, self.encoder.checkpoint_hash, "texts", list(texts),
-                            self.encoder.encode_texts, f"{self.label} texts")
+        return embed_cached(self.cache_dir, self.encoder.checkpoint_hash, "texts", list(texts), self.encoder.encode_texts, f"{self.label} texts")
 
 
 def parse_model_specs(specs: Sequence[str]) -> list[tuple[str, Path]]:
@@ -82,23 +81,31 @@ def load_models(specs: Sequence[str], cache_dir: Path, device: str = "cpu") -> l
 
 
 def add_common_arguments(parser: argparse.ArgumentParser, default_out: str) -> None:
-    parser.add_argument("--models", nargs="+", required=True, metavar="CKPT",
-                        help="checkpoint folders to compare (CLIPPO and baselines), each PATH or LABEL=PATH; "
-                        "the label (default: the folder name) names the model in every table")
-    parser.add_argument("--out", type=Path, default=Path(default_out),
-                        help=f"folder for results.csv, results.md, results.png, summary.json (default: {default_out})")
-    parser.add_argument("--cache", type=Path, default=None,
-                        help="folder for cached embeddings, keyed by checkpoint hash and inputs (default: OUT/cache)")
-    parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
-                        help="where the models run (default: cpu); texts are rendered on the CPU either way")
-    parser.add_argument("--json", action="store_true",
-                        help="print the JSON summary on stdout instead of the Markdown table")
+    parser.add_argument(
+        "--models",
+        nargs="+",
+        required=True,
+        metavar="CKPT",
+        help="checkpoint folders to compare (CLIPPO and baselines), each PATH or LABEL=PATH; "
+        "the label (default: the folder name) names the model in every table",
+    )
+    parser.add_argument(
+        "--out", type=Path, default=Path(default_out), help=f"folder for results.csv, results.md, results.png, summary.json (default: {default_out})"
+    )
+    parser.add_argument("--cache", type=Path, default=None, help="folder for cached embeddings, keyed by checkpoint hash and inputs (default: OUT/cache)")
+    parser.add_argument(
+        "--device", choices=["cpu", "cuda"], default="cpu", help="where the models run (default: cpu); texts are rendered on the CPU either way"
+    )
+    parser.add_argument("--json", action="store_true", help="print the JSON summary on stdout instead of the Markdown table")
 
 
 def finish(args: argparse.Namespace, scores: list[Score], markdown: str, summary: dict, chart: bytes) -> None:
     """Write every output under --out, then print the table (or the JSON summary with --json)."""
-    summary = {"date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-               "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]), **summary}
+    summary = {
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
+        **summary,
+    }
     paths = write_outputs(args.out, scores, markdown, summary, chart)
     if args.json:
         print(json.dumps(summary, indent=2, ensure_ascii=False))

@@ -4,6 +4,7 @@ Every harness produces the same kind of row (`Score`: model, language, direction
 one set of writers serves XM3600, Flickr8k-in-XM3600-layout and Tatoeba alike. Files are written
 under a temporary name and renamed, so an interrupted run never leaves a half-written table.
 """
+
 from __future__ import annotations
 
 import csv
@@ -84,8 +85,7 @@ def results_csv(scores: Sequence[Score]) -> str:
 def read_results_csv(path: Path) -> list[Score]:
     """The rows of a results.csv written by `results_csv` (empty recall = no query = NaN)."""
     with path.open(encoding="utf-8", newline="") as f:
-        return [Score(r["model"], r["language"], r["direction"], int(r["k"]), float(r["recall"] or "nan"))
-                for r in csv.DictReader(f)]
+        return [Score(r["model"], r["language"], r["direction"], int(r["k"]), float(r["recall"] or "nan")) for r in csv.DictReader(f)]
 
 
 def _table(header: list[str], rows: list[list[str]]) -> str:
@@ -100,10 +100,7 @@ def language_table(scores: Sequence[Score], directions: Sequence[str], k: int = 
     mean = means(scores)
     models = models_of(scores)
     header = ["language"] + [f"{m} {d} R@{k}" for m in models for d in directions]
-    rows = [
-        [lang] + [percent(table.get((m, lang, d, k), math.nan)) for m in models for d in directions]
-        for lang in languages_of(scores)
-    ]
+    rows = [[lang] + [percent(table.get((m, lang, d, k), math.nan)) for m in models for d in directions] for lang in languages_of(scores)]
     rows.append(["**mean**"] + [f"**{percent(mean[(m, d, k)])}**" for m in models for d in directions])
     return _table(header, rows)
 
@@ -120,8 +117,7 @@ def model_table(
     extra_columns = _ordered([c for per_model in extra.values() for c in per_model])
     header = ["model"] + [f"mean {d} R@{k}" for d in directions for k in ks] + extra_columns
     rows = [
-        [m] + [percent(mean.get((m, d, k), math.nan)) for d in directions for k in ks]
-        + [extra.get(m, {}).get(c, "") for c in extra_columns]
+        [m] + [percent(mean.get((m, d, k), math.nan)) for d in directions for k in ks] + [extra.get(m, {}).get(c, "") for c in extra_columns]
         for m in models_of(scores)
     ]
     return _table(header, rows)

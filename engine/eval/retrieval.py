@@ -3,6 +3,7 @@
 Ties are counted against the model: a correct item tied with a wrong one ranks below it. A
 constant embedding therefore scores chance, never 100 %.
 """
+
 from __future__ import annotations
 
 import numpy as np

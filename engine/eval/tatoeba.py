@@ -6,6 +6,7 @@ within one language's pairs, in both directions. It is Recall@1 with one correct
 reuses `recall_at_k` (ties count against the model): English sentences play the gallery, the
 other language the queries.
 """
+
 from __future__ import annotations
 
 import gzip

@@ -9,6 +9,7 @@ Public harnesses disagree on how to use several captions: big_vision flattens ev
 (`all`), CLIP_benchmark keeps the first caption per language (`first`). Both are offered and the
 choice is recorded with the results.
 """
+
 from __future__ import annotations
 
 import json
@@ -80,11 +81,7 @@ def load_captions(path: str | Path) -> CaptionSet:
             if key in seen:
                 raise _line_error(path, lineno, f'image/key "{key}" appears twice')
             seen.add(key)
-            per_language = {
-                lang: _read_captions(path, lineno, lang, value)
-                for lang, value in record.items()
-                if "/" not in lang
-            }
+            per_language = {lang: _read_captions(path, lineno, lang, value) for lang, value in record.items() if "/" not in lang}
             rows.append((key, per_language))
     if not rows:
         raise EngineError(f"{path}: no images listed")

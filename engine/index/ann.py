@@ -5,6 +5,7 @@ recall measurement and the user's searches run exactly the same code: the same n
 the same modality filter (a faiss ID selector, so filtering never loses results), and, for lossy
 codes (PQ, SQ), the same exact re-ranking from the full vectors kept on disk.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -113,7 +114,7 @@ class VectorSearch:
             rows = np.asarray(self.vectors[order], dtype=np.float32)
             scores[row, : valid.sum()] = rows @ query
             candidates[row, : valid.sum()] = order
-            candidates[row, valid.sum():] = -1
+            candidates[row, valid.sum() :] = -1
         best = np.argsort(-scores, axis=1, kind="stable")[:, :k]
         return np.take_along_axis(scores, best, axis=1), np.take_along_axis(candidates, best, axis=1)
 

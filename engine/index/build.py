@@ -5,6 +5,7 @@ recall target, and write a new generation atomically. `add` reuses the trained i
 kind still suits the grown collection and retrains from the stored vectors when it does not
 (e.g. crossing the exact-search limit), so a collection can grow one folder at a time.
 """
+
 from __future__ import annotations
 
 import re
@@ -37,8 +38,9 @@ class Report:
     seconds: float
 
 
-def build(out: Path, model: Path, items: list[Item], skipped: list[Skipped], factory: str | None = None,
-          memory_budget: int | None = None, workers: int | None = None) -> Report:
+def build(
+    out: Path, model: Path, items: list[Item], skipped: list[Skipped], factory: str | None = None, memory_budget: int | None = None, workers: int | None = None
+) -> Report:
     """A new index of `items` in `out` (replacing any index there only once the new one is complete)."""
     import engine
 
@@ -49,12 +51,15 @@ def build(out: Path, model: Path, items: list[Item], skipped: list[Skipped], fac
         embedded = embed_items(encoder, unique_new(items, set()), workers)
         if not embedded.items:
             raise EngineError("nothing to index: no readable images or texts were found" + _first_reasons(skipped + embedded.skipped))
-        checkpoint = {"path": str(Path(model).resolve()), "hash": encoder.checkpoint_hash,
-                      "font_fingerprint": encoder.font_fingerprint, "kind": encoder.model.kind,
-                      "model": encoder.config["model"]["name"]}
+        checkpoint = {
+            "path": str(Path(model).resolve()),
+            "hash": encoder.checkpoint_hash,
+            "font_fingerprint": encoder.font_fingerprint,
+            "kind": encoder.model.kind,
+            "model": encoder.config["model"]["name"],
+        }
         base = {"checkpoint": checkpoint, "dim": encoder.dim, "built_at": _now(), "skipped": [], "history": []}
-        return _commit(out, base, _rows(embedded.items, 0), embedded.vectors, None, factory, memory_budget,
-                       skipped + embedded.skipped, "build", started)
+        return _commit(out, base, _rows(embedded.items, 0), embedded.vectors, None, factory, memory_budget, skipped + embedded.skipped, "build", started)
 
 
 def add(directory: Path, items: list[Item], skipped: list[Skipped], model: Path | None = None, workers: int | None = None) -> Report:
@@ -74,8 +79,18 @@ def add(directory: Path, items: list[Item], skipped: list[Skipped], model: Path 
         return _commit(directory, current.manifest, metadata, vectors, current, None, None, all_skipped, "add", started)
 
 
-def _commit(directory: Path, manifest: dict, metadata: pd.DataFrame, vectors: np.ndarray, current: store.Stored | None,
-            factory: str | None, memory_budget: int | None, skipped: list[Skipped], operation: str, started: float) -> Report:
+def _commit(
+    directory: Path,
+    manifest: dict,
+    metadata: pd.DataFrame,
+    vectors: np.ndarray,
+    current: store.Stored | None,
+    factory: str | None,
+    memory_budget: int | None,
+    skipped: list[Skipped],
+    operation: str,
+    started: float,
+) -> Report:
     """Choose/extend the faiss index, tune it, and write the new generation."""
     previous = manifest.get("index", {})
     index, spec = _index_for(vectors, current, previous, factory, memory_budget)
@@ -91,14 +106,13 @@ def _commit(directory: Path, manifest: dict, metadata: pd.DataFrame, vectors: np
         "index": {**spec, "knobs": knobs, "recall_at_10": round(recall, 4), "recall_target": RECALL_TARGET},
         "updated_at": _now(),
         "skipped": manifest.get("skipped", []) + reported,
-        "history": manifest.get("history", []) + [{"operation": operation, "at": _now(), "added": added,
-                                                    "skipped": len(reported), "seconds": round(seconds, 2)}],
+        "history": manifest.get("history", [])
+        + [{"operation": operation, "at": _now(), "added": added, "skipped": len(reported), "seconds": round(seconds, 2)}],
     }
     return Report(store.commit(directory, manifest, index, metadata, vectors), added, skipped, seconds)
 
 
-def _index_for(vectors: np.ndarray, current: store.Stored | None, previous: dict, factory: str | None,
-               memory_budget: int | None) -> tuple[faiss.Index, dict]:
+def _index_for(vectors: np.ndarray, current: store.Stored | None, previous: dict, factory: str | None, memory_budget: int | None) -> tuple[faiss.Index, dict]:
     """Extend the current faiss index where it still suits the collection, else build a new one."""
     n, dim = vectors.shape
     if current is not None:
@@ -112,8 +126,7 @@ def _index_for(vectors: np.ndarray, current: store.Stored | None, previous: dict
     plan = plan_index(n, dim, memory_budget) if factory is None else None
     chosen = factory or plan.factory
     index = build_faiss(vectors, chosen)
-    spec = {"factory": chosen, "why": plan.why if plan else "--factory", "auto": factory is None,
-            "memory_budget": memory_budget, "trained_on": n}
+    spec = {"factory": chosen, "why": plan.why if plan else "--factory", "auto": factory is None, "memory_budget": memory_budget, "trained_on": n}
     return index, spec
 
 
@@ -124,11 +137,9 @@ def _kind(factory: str) -> str:
 
 def _rows(items: list[Item], first_id: int) -> pd.DataFrame:
     """Metadata rows for `items`, ids counting from `first_id` (ids are row numbers and faiss ids)."""
-    frame = pd.DataFrame([(item.modality, item.path, item.text, item.language, item.size, item.mtime) for item in items],
-                         columns=COLUMNS[1:])
+    frame = pd.DataFrame([(item.modality, item.path, item.text, item.language, item.size, item.mtime) for item in items], columns=COLUMNS[1:])
     frame.insert(0, "id", np.arange(first_id, first_id + len(items), dtype=np.int64))
-    return frame.astype({"modality": "string", "path": "string", "text": "string", "language": "string",
-                         "size": "Int64", "mtime": "float64"})
+    return frame.astype({"modality": "string", "path": "string", "text": "string", "language": "string", "size": "Int64", "mtime": "float64"})
 
 
 def _now() -> str:

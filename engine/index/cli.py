@@ -1,4 +1,5 @@
 """The index commands: `engine index build|add`, `engine query`, `engine serve`."""
+
 from __future__ import annotations
 
 import argparse
@@ -18,37 +19,53 @@ EXAMPLES = """examples (INDEX_DIR comes first, for every command):
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    index = subparsers.add_parser("index", help="build or extend a searchable index of photos and texts",
-                                  description="Build or extend an index: a folder holding a faiss index, Parquet metadata "
-                                  "and a manifest.json. Photos and texts share one index (column `modality`).",
-                                  epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    index = subparsers.add_parser(
+        "index",
+        help="build or extend a searchable index of photos and texts",
+        description="Build or extend an index: a folder holding a faiss index, Parquet metadata "
+        "and a manifest.json. Photos and texts share one index (column `modality`).",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     actions = index.add_subparsers(dest="action", metavar="ACTION", required=True)
 
-    build = actions.add_parser("build", help="embed a collection into a new index",
-                               description="Embed photos and/or texts with a checkpoint and write INDEX_DIR atomically: "
-                               "an interrupted build leaves any previous index there intact.",
-                               epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    build = actions.add_parser(
+        "build",
+        help="embed a collection into a new index",
+        description="Embed photos and/or texts with a checkpoint and write INDEX_DIR atomically: an interrupted build leaves any previous index there intact.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     build.add_argument("index_dir", nargs="?", type=Path, metavar="INDEX_DIR", help="index directory to create or replace")
     build.add_argument("--out", type=Path, help=argparse.SUPPRESS)  # the earlier spelling of INDEX_DIR, still accepted
     build.add_argument("--model", required=True, type=Path, help="checkpoint directory (or a run directory holding checkpoint/)")
     _add_item_options(build)
     build.add_argument("--factory", help="faiss index factory string overriding the automatic choice, e.g. 'IVF1024,Flat' or 'HNSW32,Flat'")
-    build.add_argument("--memory-budget", metavar="SIZE", help="RAM the index may use, e.g. 2G; picks the fastest index that fits "
-                       "(HNSW, then IVF-Flat, then IVF-PQ with exact re-ranking). Without it: exact up to 50k items, IVF-Flat above")
+    build.add_argument(
+        "--memory-budget",
+        metavar="SIZE",
+        help="RAM the index may use, e.g. 2G; picks the fastest index that fits "
+        "(HNSW, then IVF-Flat, then IVF-PQ with exact re-ranking). Without it: exact up to 50k items, IVF-Flat above",
+    )
     build.set_defaults(func=_run_build)
 
-    add = actions.add_parser("add", help="append new items to an index (already indexed ones are skipped)",
-                             description="Embed only the items not yet in INDEX_DIR (same image path and mtime, or same text) "
-                             "and append them, atomically.")
+    add = actions.add_parser(
+        "add",
+        help="append new items to an index (already indexed ones are skipped)",
+        description="Embed only the items not yet in INDEX_DIR (same image path and mtime, or same text) and append them, atomically.",
+    )
     add.add_argument("index_dir", type=Path, metavar="INDEX_DIR", help="the index to extend")
     add.add_argument("--model", type=Path, help="checkpoint to embed with (default: the one recorded in the index; must match it)")
     _add_item_options(add)
     add.set_defaults(func=_run_add)
 
-    query = subparsers.add_parser("query", help="search an index by text or by image",
-                                  description="Search INDEX_DIR with a text in any script, or with a picture (--image). "
-                                  "Prints rank, score, modality and item; --json for scripts.",
-                                  epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    query = subparsers.add_parser(
+        "query",
+        help="search an index by text or by image",
+        description="Search INDEX_DIR with a text in any script, or with a picture (--image). Prints rank, score, modality and item; --json for scripts.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     query.add_argument("index_dir", type=Path, metavar="INDEX_DIR", help="the index to search")
     query.add_argument("text", nargs="?", help="the query text (any language)")
     query.add_argument("--image", type=Path, help="search with this picture instead of a text")
@@ -59,22 +76,33 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     query.add_argument("--model", type=Path, help="checkpoint to use (default: the one recorded in the index; must match it)")
     query.set_defaults(func=_run_query)
 
-    serve = subparsers.add_parser("serve", help="serve an index over HTTP (JSON API)",
-                                  description="Serve INDEX_DIR over HTTP: GET /search?q=..., POST /search/image (multipart "
-                                  "'file'), GET /items/ID, GET /items/ID/similar, GET /health. Localhost only by default.")
+    serve = subparsers.add_parser(
+        "serve",
+        help="serve an index over HTTP (JSON API)",
+        description="Serve INDEX_DIR over HTTP: GET /search?q=..., POST /search/image (multipart "
+        "'file'), GET /items/ID, GET /items/ID/similar, GET /health. Localhost only by default.",
+    )
     serve.add_argument("index_dir", type=Path, metavar="INDEX_DIR", help="the index to serve")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
     serve.add_argument("--port", type=int, default=8080, help="TCP port to listen on (default 8080)")
     serve.add_argument("--model", type=Path, help="checkpoint to use (default: the one recorded in the index)")
     serve.add_argument("--max-upload-mb", type=float, default=10.0, help="largest accepted request body (default 10 MB)")
-    serve.add_argument("--timeout", type=float, default=10.0, help="seconds a search may take before a 504, and a request body may take to arrive before a 408 (default 10)")
+    serve.add_argument(
+        "--timeout", type=float, default=10.0, help="seconds a search may take before a 504, and a request body may take to arrive before a 408 (default 10)"
+    )
     serve.set_defaults(func=_run_serve)
 
 
 def _add_item_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("items (any combination)")
-    group.add_argument("--images", type=Path, action="append", default=[], metavar="DIR",
-                       help="folder of photos, searched recursively (jpg, png, webp, gif, bmp, tiff); repeatable")
+    group.add_argument(
+        "--images",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="folder of photos, searched recursively (jpg, png, webp, gif, bmp, tiff); repeatable",
+    )
     group.add_argument("--texts", type=Path, action="append", default=[], metavar="FILE", help="UTF-8 file, one text per line; repeatable")
     group.add_argument("--lang", help="language (BCP-47) of the --texts lines, stored as metadata")
     group.add_argument("--table", type=Path, help="CSV, TSV, JSONL or Parquet table (optionally compressed, e.g. .tsv.gz)")
@@ -131,8 +159,10 @@ def _print_report(report, what: str) -> None:
     manifest = report.manifest
     index = manifest["index"]
     rate = report.added / report.seconds if report.seconds else 0.0
-    print(f"{what}: {report.added:,} new items in {report.seconds:.1f} s ({rate:.1f} items/s); "
-          f"{manifest['count']:,} in total ({manifest['counts']['image']:,} images, {manifest['counts']['text']:,} texts)")
+    print(
+        f"{what}: {report.added:,} new items in {report.seconds:.1f} s ({rate:.1f} items/s); "
+        f"{manifest['count']:,} in total ({manifest['counts']['image']:,} images, {manifest['counts']['text']:,} texts)"
+    )
     print(f"index: {index['factory']} ({index['why']}); recall@10 {index['recall_at_10']:.3f} {index['knobs'] or ''}".rstrip())
     if report.skipped:
         print(f"skipped {len(report.skipped)} item(s) (listed in manifest.json):")

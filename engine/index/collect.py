@@ -4,6 +4,7 @@ Everything becomes an `Item` (one row of the index's metadata). Items carry a `k
 and modification time; text: the text itself) so that `engine index add` can skip what is
 already there, and a re-run over a grown folder only embeds the new files.
 """
+
 from __future__ import annotations
 
 import os

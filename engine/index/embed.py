@@ -4,6 +4,7 @@ Decoding a photo (JPEG/PNG/TIFF decompression, mode conversion, resizing) costs 
 encoding it with a small model, so worker processes decode while the main process runs the
 model. A photo that cannot be decoded is skipped with its reason; it never stops the build.
 """
+
 from __future__ import annotations
 
 import multiprocessing
@@ -24,14 +25,13 @@ from engine.model.precision import cpu_has_native_bf16
 IMAGE_BATCH = 64
 TEXT_BATCH = 256
 POOL_MIN = 32  # fewer photos than this are decoded in-process
-UNSTORABLE = {"image": "file name is not valid UTF-8; rename the file to index it",
-              "text": "text is not valid Unicode (it holds a lone surrogate)"}
+UNSTORABLE = {"image": "file name is not valid UTF-8; rename the file to index it", "text": "text is not valid Unicode (it holds a lone surrogate)"}
 
 
 @dataclass
 class Embedded:
-    items: list[Item]      # the items that were embedded, in input order (images first, then texts)
-    vectors: np.ndarray    # (len(items), dim) float32, unit rows
+    items: list[Item]  # the items that were embedded, in input order (images first, then texts)
+    vectors: np.ndarray  # (len(items), dim) float32, unit rows
     skipped: list[Skipped]
 
 

@@ -5,6 +5,7 @@ and the approximate one is tuned at build time (nprobe / efSearch) on a sample o
 collection's own vectors until its recall@10 against exact search reaches RECALL_TARGET. The
 measured recall goes into the manifest, so nobody has to guess what the index gives up.
 """
+
 from __future__ import annotations
 
 import math
@@ -19,18 +20,20 @@ from tqdm import tqdm
 from engine.errors import EngineError
 from engine.index.ann import VectorSearch, exact_codes, faiss_threads, recall_at_10, tunable_knob
 
-FLAT_LIMIT = 50_000        # exact IndexFlatIP up to here; above, an exact scan costs a large share of a query's
-                           # time on one core and IVF tuned to recall 0.95 is far cheaper (docs/results.md)
-RECALL_TARGET = 0.95       # recall@10 an approximate index is tuned to reach
-TUNING_MARGIN = 0.01       # aim this much higher: the 1,000-query sample estimates recall only to about
-                           # +-0.005 (at 1M vectors, 0.9501 on the sample was 0.9482 on held-out queries)
-TUNING_QUERIES = 1000      # collection vectors used as queries when measuring recall
-HNSW_M = 32                # graph degree; memory per vector ~ 4*dim + 8*M bytes
-TRAIN_PER_LIST = 64        # k-means sample per IVF list (faiss wants >= 39); bounds training time
+FLAT_LIMIT = 50_000  # exact IndexFlatIP up to here; above, an exact scan costs a large share of a query's
+# time on one core and IVF tuned to recall 0.95 is far cheaper (docs/results.md)
+RECALL_TARGET = 0.95  # recall@10 an approximate index is tuned to reach
+TUNING_MARGIN = 0.01  # aim this much higher: the 1,000-query sample estimates recall only to about
+# +-0.005 (at 1M vectors, 0.9501 on the sample was 0.9482 on held-out queries)
+TUNING_QUERIES = 1000  # collection vectors used as queries when measuring recall
+HNSW_M = 32  # graph degree; memory per vector ~ 4*dim + 8*M bytes
+TRAIN_PER_LIST = 64  # k-means sample per IVF list (faiss wants >= 39); bounds training time
 ADD_CHUNK = 65_536
 SINGLE_THREAD_BELOW = 50_000  # vectors; smaller builds run faster on one faiss thread (see faiss_threads)
-KNOB_LADDERS = {"nprobe": [1, 2, 4, 8, 16, 24, 32, 48, 64, 96, 128, 192, 256, 512, 1024, 2048, 4096],
-                "efSearch": [16, 24, 32, 48, 64, 96, 128, 192, 256, 512, 1024]}
+KNOB_LADDERS = {
+    "nprobe": [1, 2, 4, 8, 16, 24, 32, 48, 64, 96, 128, 192, 256, 512, 1024, 2048, 4096],
+    "efSearch": [16, 24, 32, 48, 64, 96, 128, 192, 256, 512, 1024],
+}
 
 
 @dataclass(frozen=True)

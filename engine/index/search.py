@@ -4,6 +4,7 @@ The index remembers which checkpoint embedded it (path, weights hash, font finge
 embedded by any other model, or text rendered with other fonts, would land in a different space
 and return confident nonsense, so opening checks both and refuses a mismatch with a clear error.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -73,8 +74,7 @@ class Index:
         self._vectors = VectorSearch(stored.index, stored.vectors, stored.manifest["index"]["knobs"])
         # plain arrays for the result columns: per-query pandas indexing cost more than the search
         self._modality = self.metadata["modality"].to_numpy(dtype=object)
-        self._item = np.where(self._modality == "image", self.metadata["path"].to_numpy(dtype=object),
-                              self.metadata["text"].to_numpy(dtype=object))
+        self._item = np.where(self._modality == "image", self.metadata["path"].to_numpy(dtype=object), self.metadata["text"].to_numpy(dtype=object))
         self._language = self.metadata["language"].to_numpy(dtype=object, na_value=None)
         self._masks = {name: self._modality == name for name in ("image", "text")}
 
@@ -117,8 +117,16 @@ class Index:
         with one_thread():
             scores, ids = self._vectors.search(np.asarray(vector, dtype=np.float32)[None, :], k, allowed)
         found = ids[0][ids[0] >= 0]
-        return pd.DataFrame({"rank": np.arange(1, len(found) + 1), "score": scores[0][: len(found)], "id": found,
-                             "modality": self._modality[found], "item": self._item[found], "language": self._language[found]})
+        return pd.DataFrame(
+            {
+                "rank": np.arange(1, len(found) + 1),
+                "score": scores[0][: len(found)],
+                "id": found,
+                "modality": self._modality[found],
+                "item": self._item[found],
+                "language": self._language[found],
+            }
+        )
 
     def vector(self, item_id: int) -> np.ndarray:
         """The stored embedding of item `item_id`."""

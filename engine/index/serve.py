@@ -8,6 +8,7 @@ thread under one lock (the model already uses every core) and gives up with 504 
 as soon as they exceed it when the client sends no Content-Length; a body still arriving after
 `timeout_s` gets 408.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -87,8 +88,9 @@ class Utf8Query:
 
 def create_app(index: Index, max_body_bytes: int = 10 * 2**20, timeout_s: float = 10.0) -> FastAPI:
     """The API and the search page over one opened index."""
-    app = FastAPIOffline(title="engine index", redoc_url=None,
-                         description=f"Search {index.directory} ({len(index):,} items) by text, image or item id. The search page is at /.")
+    app = FastAPIOffline(
+        title="engine index", redoc_url=None, description=f"Search {index.directory} ({len(index):,} items) by text, image or item id. The search page is at /."
+    )
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes, seconds=timeout_s)
     app.add_middleware(Utf8Query)
     lock = threading.Lock()
@@ -113,18 +115,27 @@ def create_app(index: Index, max_body_bytes: int = 10 * 2**20, timeout_s: float 
     @app.get("/health")
     def health() -> dict:
         manifest = index.manifest
-        return {"status": "ok", "count": manifest["count"], "counts": manifest["counts"], "dim": manifest["dim"],
-                "index": manifest["index"]["factory"], "recall_at_10": manifest["index"]["recall_at_10"],
-                "checkpoint": manifest["checkpoint"]["hash"][:12], "reads": "pixels" if index.encoder.model.kind == "clippo" else "tokens"}
+        return {
+            "status": "ok",
+            "count": manifest["count"],
+            "counts": manifest["counts"],
+            "dim": manifest["dim"],
+            "index": manifest["index"]["factory"],
+            "recall_at_10": manifest["index"]["recall_at_10"],
+            "checkpoint": manifest["checkpoint"]["hash"][:12],
+            "reads": "pixels" if index.encoder.model.kind == "clippo" else "tokens",
+        }
 
     @app.get("/search")
-    async def search_text(q: str = Query(min_length=1, max_length=MAX_QUERY_CHARS, description="query text, any language"),
-                          k: int = Query(10, ge=1, le=MAX_K), modality: Modality = "any") -> dict:
+    async def search_text(
+        q: str = Query(min_length=1, max_length=MAX_QUERY_CHARS, description="query text, any language"),
+        k: int = Query(10, ge=1, le=MAX_K),
+        modality: Modality = "any",
+    ) -> dict:
         return {"query": q, "results": await run(index.search_text, q, k, modality)}
 
     @app.post("/search/image")
-    async def search_image(file: UploadFile = File(description="the query picture"),
-                           k: int = Query(10, ge=1, le=MAX_K), modality: Modality = "any") -> dict:
+    async def search_image(file: UploadFile = File(description="the query picture"), k: int = Query(10, ge=1, le=MAX_K), modality: Modality = "any") -> dict:
         data = await file.read()
         return {"query": file.filename, "results": await run(index.search_image, data, k, modality)}
 
@@ -150,5 +161,4 @@ def serve(index: Index, host: str, port: int, max_body_bytes: int, timeout_s: fl
     print(f"serving {index.directory} ({len(index):,} items): search page http://{host}:{port}/  (API docs: /docs)", flush=True)
     # No `limit_concurrency`: uvicorn counts open connections against it, so 64 idle ones made it
     # answer every request with a plain-text 503. Searches queue on the lock and time out instead.
-    uvicorn.run(create_app(index, max_body_bytes, timeout_s), host=host, port=port, timeout_keep_alive=5,
-                log_level="warning")
+    uvicorn.run(create_app(index, max_body_bytes, timeout_s), host=host, port=port, timeout_keep_alive=5, log_level="warning")

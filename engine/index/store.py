@@ -12,6 +12,7 @@ then replaces manifest.json (one atomic rename): that rename is the commit. A pr
 any earlier moment leaves the old manifest pointing at the old, untouched files; leftovers are
 removed by the next writer. A lock file keeps two writers from interleaving.
 """
+
 from __future__ import annotations
 
 import fcntl

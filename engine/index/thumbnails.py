@@ -5,6 +5,7 @@ index does not hold. Previews are kept in memory under a byte budget (least rece
 first) and remade when the file on disk changes; the ETag is derived from the file's size and
 mtime, so a browser's revalidation costs one `stat`, not a decode.
 """
+
 from __future__ import annotations
 
 import hashlib

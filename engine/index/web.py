@@ -1,5 +1,6 @@
 """The search page of `engine serve`: GET / and its static files, photo thumbnails, and the text
 pages the model reads (GET /render), all served from the package so the page works offline."""
+
 from __future__ import annotations
 
 import io
@@ -33,10 +34,10 @@ def add_page(app: FastAPI, index: Index, locked) -> None:
     def page() -> FileResponse:
         return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
 
-    @app.get("/items/{item_id}/thumbnail", responses={200: {"content": {"image/jpeg": {}}}, 304: {}, 404: {}},
-             response_class=Response)
-    def thumbnail(request: Request, item_id: int = PathParam(ge=0),
-                  size: int = Query(256, ge=MIN_SIZE, le=MAX_SIZE, description="longest side in pixels")) -> Response:
+    @app.get("/items/{item_id}/thumbnail", responses={200: {"content": {"image/jpeg": {}}}, 304: {}, 404: {}}, response_class=Response)
+    def thumbnail(
+        request: Request, item_id: int = PathParam(ge=0), size: int = Query(256, ge=MIN_SIZE, le=MAX_SIZE, description="longest side in pixels")
+    ) -> Response:
         """A JPEG preview of an indexed photo (never enlarged); 404 if the photo left the disk."""
         headers = {"Cache-Control": "private, no-cache"}  # revalidate: a photo may be deleted or edited
         try:
@@ -49,9 +50,10 @@ def add_page(app: FastAPI, index: Index, locked) -> None:
         return Response(made.jpeg, media_type="image/jpeg", headers={**headers, "ETag": made.etag})
 
     @app.get("/render", responses={200: {"content": {"image/png": {}}}}, response_class=Response)
-    async def render(text: str = Query(min_length=1, max_length=MAX_QUERY_CHARS, description="any text"),
-                     lang: str | None = Query(None, max_length=35, pattern=LANG_PATTERN,
-                                              description="language hint (picks CJK faces); searches use none")) -> Response:
+    async def render(
+        text: str = Query(min_length=1, max_length=MAX_QUERY_CHARS, description="any text"),
+        lang: str | None = Query(None, max_length=35, pattern=LANG_PATTERN, description="language hint (picks CJK faces); searches use none"),
+    ) -> Response:
         """The page of pixels the model reads for `text`, as PNG, drawn with the index's checkpoint settings."""
         try:
             pixels = await run_in_threadpool(locked, index.encoder.text_pixels, text, lang)
@@ -62,4 +64,3 @@ def add_page(app: FastAPI, index: Index, locked) -> None:
         buffer = io.BytesIO()
         Image.fromarray(pixels, "L").save(buffer, "PNG")
         return Response(buffer.getvalue(), media_type="image/png", headers={"Cache-Control": "public, max-age=3600"})
-

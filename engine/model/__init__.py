@@ -3,6 +3,7 @@
 `engine.model.config` imports no torch, so the command line can name architectures cheaply;
 `DualEncoder` (torch) is imported on first use.
 """
+
 from engine.model.config import ARCHITECTURES, KINDS, InputConfig, ModelConfig, architecture, inputs_for
 
 __all__ = ["ARCHITECTURES", "KINDS", "DualEncoder", "InputConfig", "ModelConfig", "architecture", "inputs_for"]

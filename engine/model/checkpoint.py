@@ -9,6 +9,7 @@ converted on load, so older checkpoints keep working.
 The directory is written aside and renamed into place (`engine.atomic`); a kill -9 at any
 moment leaves one complete checkpoint (`find_checkpoint` falls back to `.old`).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -31,11 +32,9 @@ FORMAT_VERSION = 2
 FACTS = ("format", "vocab_size", "font_fingerprint", "step")
 
 
-def save_checkpoint(directory: Path, model: DualEncoder, extra: dict | None = None, train_state: dict | None = None,
-                    tokenizer: Path | None = None) -> None:
+def save_checkpoint(directory: Path, model: DualEncoder, extra: dict | None = None, train_state: dict | None = None, tokenizer: Path | None = None) -> None:
     """Write a complete checkpoint atomically; `extra` adds the `train` config, `step`, `font_fingerprint`."""
-    config = {"format": FORMAT_VERSION, "model": to_dict(model.config), "input": to_dict(model.inputs),
-              "vocab_size": model.vocab_size, **(extra or {})}
+    config = {"format": FORMAT_VERSION, "model": to_dict(model.config), "input": to_dict(model.inputs), "vocab_size": model.vocab_size, **(extra or {})}
     with atomic_path(Path(directory), durable=True) as tmp:
         tmp.mkdir(parents=True)
         save_file({k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}, str(tmp / WEIGHTS))
@@ -72,11 +71,22 @@ def upgrade(old: dict) -> dict:
     """
     preset = dict(old["preset"])
     model = {key: preset[key] for key in ("name", "width", "depth", "heads", "image_size", "patch", "embed_dim", "mlp_ratio", "pool")}
-    inputs = {"text_px": preset["text_px"], "text_grid": preset.get("text_grid", False), "context_length": preset.get("context_length", 64),
-              "drop_blank": bool(old.get("drop_blank", False)), "drop_flat": bool(old.get("drop_flat", False)),
-              "photo_mask": 0.0, "photo_flip": False, "tokenizer": None}
-    return {"format": FORMAT_VERSION, "model": {**model, "kind": old.get("kind", "clippo")}, "input": inputs,
-            **{key: old[key] for key in FACTS[1:] if key in old}}
+    inputs = {
+        "text_px": preset["text_px"],
+        "text_grid": preset.get("text_grid", False),
+        "context_length": preset.get("context_length", 64),
+        "drop_blank": bool(old.get("drop_blank", False)),
+        "drop_flat": bool(old.get("drop_flat", False)),
+        "photo_mask": 0.0,
+        "photo_flip": False,
+        "tokenizer": None,
+    }
+    return {
+        "format": FORMAT_VERSION,
+        "model": {**model, "kind": old.get("kind", "clippo")},
+        "input": inputs,
+        **{key: old[key] for key in FACTS[1:] if key in old},
+    }
 
 
 def model_configs(config: dict, where: str) -> tuple[ModelConfig, InputConfig]:

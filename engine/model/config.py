@@ -5,6 +5,7 @@ are sized for a 2-core machine; `ti16`, `s16` and `b16` follow the paper (224x22
 patches, text rendered at 16 px). A checkpoint stores both configs, so `engine.load` rebuilds
 the model and its preprocessing from the file, never from a name.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -21,16 +22,16 @@ PRECISIONS = ("auto", "bf16", "fp32")  # autocast: bf16 where native (engine.mod
 class ModelConfig:
     """The network: which kind, how wide and deep, what it sees, how it pools."""
 
-    name: str = "cpu-small"    # the named architecture these sizes are ("custom" once any size differs from it)
-    kind: str = "clippo"       # clippo: one ViT reads photos and rendered text; 1t-/2t-clip: tokenizer baselines
-    width: int = 192           # transformer width (token size)
-    depth: int = 6             # number of pre-LN blocks
+    name: str = "cpu-small"  # the named architecture these sizes are ("custom" once any size differs from it)
+    kind: str = "clippo"  # clippo: one ViT reads photos and rendered text; 1t-/2t-clip: tokenizer baselines
+    width: int = 192  # transformer width (token size)
+    depth: int = 6  # number of pre-LN blocks
     heads: int = 3
-    image_size: int = 112      # square input, pixels
-    patch: int = 16            # square patch side, pixels
-    embed_dim: int = 192       # size of the shared, L2-normalised embedding
+    image_size: int = 112  # square input, pixels
+    patch: int = 16  # square patch side, pixels
+    embed_dim: int = 192  # size of the shared, L2-normalised embedding
     mlp_ratio: int = 4
-    pool: str = "map"          # "map" (attention pooling, as CLIPPO) or "gap" (mean of tokens)
+    pool: str = "map"  # "map" (attention pooling, as CLIPPO) or "gap" (mean of tokens)
 
     def __post_init__(self) -> None:
         check(self.kind in KINDS, f"model.kind {self.kind!r}: choose one of {', '.join(KINDS)}")
@@ -56,14 +57,14 @@ class ModelConfig:
 class InputConfig:
     """How photos and texts become the model's tokens, at training and at inference time."""
 
-    text_px: int = 10              # font size at which captions are rendered
-    text_grid: bool = True         # lay text out on the patch grid (docs/text-layout.md)
-    drop_blank: bool = True        # drop rendered-text patches without ink from the sequence
-    drop_flat: bool = False        # drop picture patches of one flat colour from the sequence
-    photo_mask: float = 0.5        # training only: share of each photo's patches left out (FLIP)
-    photo_flip: bool = True        # training only: mirror a random half of the photos at each step
-    context_length: int = 48       # tokens, for the tokenizer baselines only
-    tokenizer: str | None = None   # baselines: a SentencePiece .model; None: `engine train` fits one
+    text_px: int = 10  # font size at which captions are rendered
+    text_grid: bool = True  # lay text out on the patch grid (docs/text-layout.md)
+    drop_blank: bool = True  # drop rendered-text patches without ink from the sequence
+    drop_flat: bool = False  # drop picture patches of one flat colour from the sequence
+    photo_mask: float = 0.5  # training only: share of each photo's patches left out (FLIP)
+    photo_flip: bool = True  # training only: mirror a random half of the photos at each step
+    context_length: int = 48  # tokens, for the tokenizer baselines only
+    tokenizer: str | None = None  # baselines: a SentencePiece .model; None: `engine train` fits one
 
     def __post_init__(self) -> None:
         check(self.text_px >= 4, f"input.text_px must be at least 4, got {self.text_px}")

@@ -7,6 +7,7 @@
 
 Both `encode_*` methods return L2-normalised fp32 embeddings (normalised outside autocast).
 """
+
 from __future__ import annotations
 
 import torch

@@ -3,6 +3,7 @@
 One definition used by the trainer, the data loaders and `engine.load`, so a checkpoint sees at
 inference exactly the pixels it was trained on.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence

@@ -4,6 +4,7 @@ bf16 pays where the hardware computes it natively: CUDA, and CPUs with AVX512-BF
 CPU without those instructions (AVX2 only) oneDNN emulates bf16 matmuls at a fraction of fp32's
 speed (docs/training-notes.md), so `auto` must not pick it there. The loss is always fp32.
 """
+
 from __future__ import annotations
 
 from functools import cache

@@ -3,6 +3,7 @@
 Id 0 is padding (the model masks it), 1 is unknown; no BOS/EOS. Text longer than the context is
 truncated, as CLIP does.
 """
+
 from __future__ import annotations
 
 import os
@@ -45,9 +46,18 @@ def train_tokenizer(texts: Iterable[str], out: Path, vocab_size: int, max_senten
         prefix = os.path.join(tmp, "spm")
         try:
             spm.SentencePieceTrainer.train(
-                sentence_iterator=iter(texts), model_prefix=prefix, vocab_size=vocab_size, model_type="unigram",
-                character_coverage=0.9995, pad_id=0, unk_id=1, bos_id=-1, eos_id=-1,
-                input_sentence_size=max_sentences, shuffle_input_sentence=True, minloglevel=2,
+                sentence_iterator=iter(texts),
+                model_prefix=prefix,
+                vocab_size=vocab_size,
+                model_type="unigram",
+                character_coverage=0.9995,
+                pad_id=0,
+                unk_id=1,
+                bos_id=-1,
+                eos_id=-1,
+                input_sentence_size=max_sentences,
+                shuffle_input_sentence=True,
+                minloglevel=2,
             )
         except RuntimeError as error:  # e.g. vocab_size larger than the text allows
             raise EngineError(f"tokenizer training failed: {error}") from None

@@ -5,6 +5,7 @@ Inputs stay uint8 until the model: pixels are mapped to [-1, 1] here, so data lo
 real token, so that sequences of different lengths (empty patches dropped, padded tokens) share
 one batch; the trunk turns it into a `Layout` and computes on the real tokens only.
 """
+
 from __future__ import annotations
 
 import math
@@ -268,8 +269,9 @@ def informative_patches(raw: torch.Tensor, channels: int) -> torch.Tensor:
     return (per_channel.amax(dim=-1) != per_channel.amin(dim=-1)).any(dim=-1)
 
 
-def random_patches(tokens: torch.Tensor, mask: torch.Tensor | None, keep: float,
-                   generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor | None]:
+def random_patches(
+    tokens: torch.Tensor, mask: torch.Tensor | None, keep: float, generator: torch.Generator | None = None
+) -> tuple[torch.Tensor, torch.Tensor | None]:
     """A random `keep` share of each row's tokens (padding, where `mask` is False, goes first)."""
     scores = torch.rand(tokens.shape[:2], device=tokens.device, generator=generator)
     if mask is not None:

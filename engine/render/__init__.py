@@ -1,5 +1,6 @@
 """Text -> pixels: the engine's tokenizer. HarfBuzz-shaped, bidi-aware rendering of any Unicode
 text with the pinned fonts (see docs/architecture.md for the contract)."""
+
 import sys
 import types
 

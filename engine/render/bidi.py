@@ -5,6 +5,7 @@ ICU replaced a hand-written UAX #9 that was 30x slower and agreed with ubidi's d
 all but one of 20,000 random strings (docs/rendering.md). Levels are per code point; characters
 that X9 removes (embedding controls, BN) get levels too, but draw nothing.
 """
+
 from __future__ import annotations
 
 import re
@@ -15,10 +16,7 @@ import icu
 from engine.render.segment import code_point_starts
 
 # Texts without right-to-left letters, Arabic digits or explicit controls are one level-0 run.
-_NEEDS_BIDI = re.compile(
-    "[\u0590-\u08ff\u200f\u202a-\u202e\u2066-\u2069\ufb1d-\ufdff\ufe70-\ufefe"
-    "\U00010800-\U00010fff\U0001e800-\U0001efff]"
-)
+_NEEDS_BIDI = re.compile("[\u0590-\u08ff\u200f\u202a-\u202e\u2066-\u2069\ufb1d-\ufdff\ufe70-\ufefe\U00010800-\U00010fff\U0001e800-\U0001efff]")
 
 
 class _Bidi(threading.local):

@@ -1,4 +1,5 @@
 """`engine render`: draw one text to a PNG, or many texts (one per line) onto a contact sheet."""
+
 from __future__ import annotations
 
 import argparse
@@ -37,8 +38,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--font-size", type=int, default=16, help="font size in px (default 16)")
     parser.add_argument("--margin", type=int, default=4, help="margin in px (default 4)")
     parser.add_argument("--lang", help="BCP-47 language hint: picks the CJK face (ja, ko, zh-TW, zh-HK)")
-    parser.add_argument("--grid", type=int, default=0, help="lay the text out on a patch grid of this many px, "
-                        "as a model with text_grid sees it (default 0: flowing text; docs/text-layout.md)")
+    parser.add_argument(
+        "--grid",
+        type=int,
+        default=0,
+        help="lay the text out on a patch grid of this many px, as a model with text_grid sees it (default 0: flowing text; docs/text-layout.md)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -61,9 +66,7 @@ def contact_sheet(images: list[Rendered]) -> np.ndarray:
     height, width = images[0].pixels.shape
     columns = math.ceil(math.sqrt(len(images)))
     rows = math.ceil(len(images) / columns)
-    sheet = np.full(
-        (rows * (height + SHEET_GAP) + SHEET_GAP, columns * (width + SHEET_GAP) + SHEET_GAP), 160, np.uint8
-    )
+    sheet = np.full((rows * (height + SHEET_GAP) + SHEET_GAP, columns * (width + SHEET_GAP) + SHEET_GAP), 160, np.uint8)
     for index, image in enumerate(images):
         row, column = divmod(index, columns)
         top, left = SHEET_GAP + row * (height + SHEET_GAP), SHEET_GAP + column * (width + SHEET_GAP)

@@ -4,6 +4,7 @@ per script so that every grapheme cluster finds a font that covers it.
 The fonts are the model's vocabulary: a different file means different pixels, so a missing or
 altered file is refused (never silently replaced by a system font).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -78,15 +79,17 @@ def _verified_manifest(directory: Path) -> tuple[dict, ...]:
             checked[name] = hashlib.sha256(file.read_bytes()).hexdigest()
         if checked[name] != entry["sha256"]:
             raise EngineError(
-                f"pinned font {directory / name} differs from the manifest (sha256 {checked[name]}, "
-                f"expected {entry['sha256']}); restore the committed file"
+                f"pinned font {directory / name} differs from the manifest (sha256 {checked[name]}, expected {entry['sha256']}); restore the committed file"
             )
     return tuple(entries)
 
 
 @dataclass(frozen=True)
 class GlyphBitmap:
-    """A rasterized glyph (not cached here: the renderer keeps glyph strips within its byte budget): coverage (0 = none, 255 = full ink) and its offset from the pen origin."""
+    """A rasterized glyph: coverage (0 = none, 255 = full ink) and its offset from the pen origin.
+
+    Not cached here: the renderer keeps glyph strips within its byte budget.
+    """
 
     coverage: np.ndarray | None  # uint8 (rows, cols); None for glyphs without ink (spaces)
     left: int  # columns right of the pen
@@ -125,7 +128,7 @@ class Font:
                 rows, pitch = bitmap.rows, bitmap.pitch
                 # Read FreeType's buffer in place (freetype-py's `.buffer` builds a Python list).
                 raw = np.ctypeslib.as_array(bitmap._FT_Bitmap.buffer, shape=(rows * abs(pitch),))
-                coverage = (raw.reshape(rows, abs(pitch)) if pitch > 0 else raw.reshape(rows, -pitch)[::-1])
+                coverage = raw.reshape(rows, abs(pitch)) if pitch > 0 else raw.reshape(rows, -pitch)[::-1]
                 coverage = coverage[:, : bitmap.width].copy()
                 if not coverage.any():
                     coverage = None
@@ -148,9 +151,7 @@ class FontSet:
             hb_font.scale = (font_size * 64, font_size * 64)  # 26.6 fixed point, as FreeType
             ft_face = freetype.Face(str(path), entry["face"])
             ft_face.set_pixel_sizes(0, font_size)
-            self.fonts.append(
-                Font(index, entry["file"], entry["face"], tuple(entry["scripts"]), hb_font, ft_face)
-            )
+            self.fonts.append(Font(index, entry["file"], entry["face"], tuple(entry["scripts"]), hb_font, ft_face))
         self._preferences: dict[tuple[str, int], tuple[Font, ...]] = {}
         self._choices: dict[tuple[str, str, int], Font] = {}
 

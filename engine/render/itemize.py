@@ -5,6 +5,7 @@ coverage.
 Units repeat across texts, so the renderer caches the result per (unit, preceding script, CJK
 face); this code runs once per distinct unit.
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple

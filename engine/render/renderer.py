@@ -7,6 +7,7 @@ pieces (a shaped and rasterized strip per font/script/direction/language/text) a
 `np.minimum` per unit. Every cache has a bound (below); work per call is bounded by `max_chars`
 and by never shaping a unit longer than a line more than once.
 """
+
 from __future__ import annotations
 
 import re
@@ -71,10 +72,7 @@ class Rendered:
         return (blocks < 255).any(axis=(1, 3))
 
     def __repr__(self) -> str:
-        return (
-            f"Rendered({self.pixels.shape[1]}x{self.pixels.shape[0]}, lines={self.lines}, "
-            f"truncated={self.truncated}, notdef={self.notdef})"
-        )
+        return f"Rendered({self.pixels.shape[1]}x{self.pixels.shape[0]}, lines={self.lines}, truncated={self.truncated}, notdef={self.notdef})"
 
 
 class Strip(NamedTuple):
@@ -335,9 +333,7 @@ class Renderer:
                 widths[owner[offset + info.cluster]] += pos.x_advance
         return bounds, widths
 
-    def _split_to_fit(
-        self, unit: str, word: Word, levels: list[int] | None, lang: str | None, measured: tuple[list[int], list[int]]
-    ) -> list[list[Item]]:
+    def _split_to_fit(self, unit: str, word: Word, levels: list[int] | None, lang: str | None, measured: tuple[list[int], list[int]]) -> list[list[Item]]:
         """A unit wider than a whole line, cut at grapheme boundaries into at most `max_lines`
         line-sized parts: greedy on the measured advances, each part shaped once (and again,
         one grapheme shorter, in the rare case shaping across the cut made it wider)."""
@@ -373,9 +369,7 @@ class Renderer:
             first = last
         return parts
 
-    def _lines(
-        self, paragraph: str, cjk_face: int, lang: str | None, budget: int
-    ) -> tuple[list[list[Item]], int, bool, bool]:
+    def _lines(self, paragraph: str, cjk_face: int, lang: str | None, budget: int) -> tuple[list[list[Item]], int, bool, bool]:
         """Greedy line filling of one paragraph: at most `budget` lines; returns the lines (items
         in logical order), the paragraph's base level, whether it needed bidi, and whether text
         was left over."""

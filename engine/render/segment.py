@@ -5,6 +5,7 @@ CJK) and line-break opportunities (UAX #14 with ICU's tailorings, dictionaries i
 The renderer draws what these say, so the ICU version is part of the render fingerprint
 (`fonts.font_fingerprint`). Offsets here are code points (Python's), not ICU's UTF-16 units.
 """
+
 from __future__ import annotations
 
 import re

@@ -2,6 +2,7 @@
 
 Segmentation (grapheme clusters, words, line breaks) comes from ICU: see `segment.py`.
 """
+
 from __future__ import annotations
 
 import re
@@ -40,10 +41,7 @@ def char_info(ch: str) -> CharInfo:
         category = unicodedata.category(ch)
         cp = ord(ch)
         ignorable = (
-            category == "Cf"
-            or 0xFE00 <= cp <= 0xFE0F
-            or 0xE0100 <= cp <= 0xE01EF
-            or cp in (0x034F, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x3164, 0xFFA0)
+            category == "Cf" or 0xFE00 <= cp <= 0xFE0F or 0xE0100 <= cp <= 0xE01EF or cp in (0x034F, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x3164, 0xFFA0)
         ) and cp not in _PREPENDED_FORMATS  # these format characters draw (Arabic number signs)
         info = CharInfo(_script_of(ch), ignorable)
         if len(_INFO) >= CHAR_CACHE_LIMIT:

@@ -5,6 +5,7 @@ same scene looks the same at 64 px (the `cpu-tiny` input) and at 224 px (thumbna
 sizes). Shapes are drawn at 4x and box-downsampled, which anti-aliases their edges cheaply
 enough for the trainer to draw on the fly.
 """
+
 from __future__ import annotations
 
 import math
@@ -26,8 +27,8 @@ RGB = {
     "black": (15, 15, 15),
 }
 SIDE = {"small": 0.18, "large": 0.30}  # bounding-box side, fraction of the canvas
-POSITION_JITTER = 0.035                 # fraction of the canvas, each axis
-SHADE_JITTER = 12                       # brightness, added to every RGB channel
+POSITION_JITTER = 0.035  # fraction of the canvas, each axis
+SHADE_JITTER = 12  # brightness, added to every RGB channel
 SUPERSAMPLE = 4
 
 

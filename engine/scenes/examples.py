@@ -4,6 +4,7 @@ Each example is a fresh scene, one way of describing it (`describe`) and that de
 one language. Streams are seeded by name, so the training stream and the demo's collection
 never share a random sequence.
 """
+
 from __future__ import annotations
 
 import random

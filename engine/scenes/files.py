@@ -1,5 +1,6 @@
 """Scenes as PNG files in a folder: what the index, the trainer's photo cache and the HTML report
 all read. The folder appears complete or not at all (written aside, then renamed)."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence

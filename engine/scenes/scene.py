@@ -8,6 +8,7 @@ The attribute space is small on purpose: a `cpu-tiny` model learns it in minutes
 cores, while 6 colours x 5 shapes x 2 sizes x layouts x 3 backgrounds still makes pictures that
 share an object common, so retrieval has to read every word.
 """
+
 from __future__ import annotations
 
 import random

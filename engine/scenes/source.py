@@ -6,6 +6,7 @@ photo cache can read them like any photo folder; every picture gets one caption 
 each from its own description, so the trainer sees varied phrasings across epochs. The pairs are
 the scenes' translation data, as Tatoeba is Flickr8k's: one description worded in two languages.
 """
+
 from __future__ import annotations
 
 import random

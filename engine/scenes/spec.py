@@ -5,6 +5,7 @@ object's attributes, plus perhaps the background). The same spec becomes the Eng
 Arabic sentences, so they say exactly the same thing; and `satisfies` decides on the spec, not the
 words, whether a picture matches — which is what retrieval counts as a hit.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -53,10 +54,7 @@ def satisfies(scene: Scene, spec: CaptionSpec) -> bool:
     mention that fits it, and the background if the caption names one."""
     if len(scene.objects) != len(spec.mentions) or spec.background not in (None, scene.background):
         return False
-    return any(
-        all(m.fits(o) for m, o in zip(spec.mentions, order))
-        for order in itertools.permutations(scene.objects)
-    )
+    return any(all(m.fits(o) for m, o in zip(spec.mentions, order)) for order in itertools.permutations(scene.objects))
 
 
 def full_spec(scene: Scene) -> CaptionSpec:
@@ -68,10 +66,7 @@ def describe(scene: Scene, rng: random.Random) -> CaptionSpec:
     """One of the ways to describe the scene: every object's colour and shape, perhaps one of the
     EXTRAS, objects in any order (positioned captions half the time in slot order)."""
     extras = rng.choice(EXTRAS[len(scene.objects)])
-    mentions = [
-        Mention(o.shape, o.colour, o.size if "size" in extras else None, o.position if "position" in extras else None)
-        for o in scene.objects
-    ]
+    mentions = [Mention(o.shape, o.colour, o.size if "size" in extras else None, o.position if "position" in extras else None) for o in scene.objects]
     if "position" not in extras or rng.random() < 0.5:
         rng.shuffle(mentions)
     return CaptionSpec(tuple(mentions), scene.background if "background" in extras else None)

@@ -2,6 +2,7 @@
 
 Takes the same flags as `engine train`; every process runs this, torchrun sets RANK/WORLD_SIZE.
 """
+
 import argparse
 import sys
 

@@ -9,6 +9,7 @@ captions, so a batch holds K times fewer photos: reading practice is cheap (a ca
 patches, a photo 49), and each photo's K captions are all its positives in the loss. Left = the
 photos then the first text of each pair.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -50,17 +51,28 @@ class Plan:
 class Sampler:
     """Epoch-wise shuffles of the photos and of the pairs; captions per photo drawn by language weight."""
 
-    def __init__(self, images: ImageCaptions, pairs: TextPairs, batch_size: int, pair_share: float,
-                 lang_weights: dict[str, float] | None, seed: int, world: int = 1, usable: np.ndarray | None = None,
-                 captions_per_photo: int = 1) -> None:
+    def __init__(
+        self,
+        images: ImageCaptions,
+        pairs: TextPairs,
+        batch_size: int,
+        pair_share: float,
+        lang_weights: dict[str, float] | None,
+        seed: int,
+        world: int = 1,
+        usable: np.ndarray | None = None,
+        captions_per_photo: int = 1,
+    ) -> None:
         if batch_size % world:
             raise EngineError(f"--batch-size {batch_size} must be a multiple of the number of processes ({world})")
         self.seed, self.captions_per_photo = seed, captions_per_photo
         unit = captions_per_photo * world  # caption rows come in whole photos on every rank
         n_captions = int(round(batch_size * (1 - pair_share) / unit)) * unit if pairs.left else batch_size
         if n_captions % unit:
-            raise EngineError(f"--batch-size {batch_size} must be a multiple of --captions-per-photo ({captions_per_photo}) "
-                              f"x processes ({world}) when there are no text pairs")
+            raise EngineError(
+                f"--batch-size {batch_size} must be a multiple of --captions-per-photo ({captions_per_photo}) "
+                f"x processes ({world}) when there are no text pairs"
+            )
         self.n_pairs, self.n_images = batch_size - n_captions, n_captions // captions_per_photo
         self._caption_tables(images, lang_weights, usable)
         if self.n_images and not len(self.image_ids):
@@ -130,8 +142,9 @@ def local_rows(n: int, rank: int, world: int) -> slice:
 class StepBatches(torch.utils.data.Dataset):
     """Item i = the tensors of step `start + i` for this rank; DataLoader workers render and copy them."""
 
-    def __init__(self, sampler: Sampler, images: ImageCaptions, pairs: TextPairs, pixels: np.ndarray, text_inputs,
-                 start: int, stop: int, rank: int = 0, world: int = 1) -> None:
+    def __init__(
+        self, sampler: Sampler, images: ImageCaptions, pairs: TextPairs, pixels: np.ndarray, text_inputs, start: int, stop: int, rank: int = 0, world: int = 1
+    ) -> None:
         self.sampler, self.images, self.pairs, self.pixels, self.text_inputs = sampler, images, pairs, pixels, text_inputs
         self.start, self.stop, self.rank, self.world = start, stop, rank, world
 

@@ -4,6 +4,7 @@ A run is a named recipe or a config file (`--config`), then `--set key=value`, t
 below; every flag defaults to "what the config says". Nothing heavy is imported here, so
 `engine --help` stays quick.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,15 +44,34 @@ data specs (repeat --data): KIND or KIND:key=value,key=value (lists inside a val
 """
 # flag destination -> config field it overrides
 FLAG_FIELDS = {
-    "kind": "model.kind", "pool": "model.pool",
-    "tokenizer": "input.tokenizer", "text_grid": "input.text_grid", "drop_blank": "input.drop_blank",
-    "drop_flat": "input.drop_flat", "photo_mask": "input.photo_mask", "photo_flip": "input.photo_flip",
-    "pair_share": "train.pair_share", "captions_per_photo": "train.captions_per_photo", "caption_langs": "train.caption_langs",
-    "val_langs": "train.val_langs", "val_every": "train.val_every", "workers": "train.workers",
-    "batch_size": "train.batch_size", "steps": "train.steps", "time_budget": "train.time_budget", "lr": "train.lr",
-    "warmup": "train.warmup", "weight_decay": "train.weight_decay", "optimizer": "train.optimizer", "clip": "train.clip",
-    "loss": "train.loss", "precision": "train.precision", "device": "train.device", "seed": "train.seed",
-    "checkpoint_every": "train.checkpoint_every", "log_every": "train.log_every",
+    "kind": "model.kind",
+    "pool": "model.pool",
+    "tokenizer": "input.tokenizer",
+    "text_grid": "input.text_grid",
+    "drop_blank": "input.drop_blank",
+    "drop_flat": "input.drop_flat",
+    "photo_mask": "input.photo_mask",
+    "photo_flip": "input.photo_flip",
+    "pair_share": "train.pair_share",
+    "captions_per_photo": "train.captions_per_photo",
+    "caption_langs": "train.caption_langs",
+    "val_langs": "train.val_langs",
+    "val_every": "train.val_every",
+    "workers": "train.workers",
+    "batch_size": "train.batch_size",
+    "steps": "train.steps",
+    "time_budget": "train.time_budget",
+    "lr": "train.lr",
+    "warmup": "train.warmup",
+    "weight_decay": "train.weight_decay",
+    "optimizer": "train.optimizer",
+    "clip": "train.clip",
+    "loss": "train.loss",
+    "precision": "train.precision",
+    "device": "train.device",
+    "seed": "train.seed",
+    "checkpoint_every": "train.checkpoint_every",
+    "log_every": "train.log_every",
 }
 
 
@@ -60,39 +80,71 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
 
     on_off = argparse.BooleanOptionalAction
     config = parser.add_argument_group("configuration")
-    config.add_argument("--config", default=DEFAULT_RECIPE, metavar="NAME|PATH",
-                        help=f"a recipe (see `engine configs`), a JSON config, or a checkpoint/run directory whose "
-                        f"config to reuse (default: {DEFAULT_RECIPE})")
-    config.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="assignments",
-                        help="override one config field, e.g. train.steps=100, model.pool=map, input.photo_flip=false, "
-                        "train.time_budget=null (repeatable; a field name found in one section needs no prefix)")
+    config.add_argument(
+        "--config",
+        default=DEFAULT_RECIPE,
+        metavar="NAME|PATH",
+        help=f"a recipe (see `engine configs`), a JSON config, or a checkpoint/run directory whose config to reuse (default: {DEFAULT_RECIPE})",
+    )
+    config.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        dest="assignments",
+        help="override one config field, e.g. train.steps=100, model.pool=map, input.photo_flip=false, "
+        "train.time_budget=null (repeatable; a field name found in one section needs no prefix)",
+    )
     config.add_argument("--print-config", action="store_true", help="print the resolved config as JSON and exit")
     model = parser.add_argument_group("model and inputs")
-    model.add_argument("--preset", choices=sorted(ARCHITECTURES), help="model size: the architecture and its text size "
-                       "and context length")
-    model.add_argument("--kind", choices=KINDS, help="clippo: one ViT for photos and rendered text; "
-                       "1t-clip / 2t-clip: tokenizer baselines (shared / separate text transformer)")
+    model.add_argument("--preset", choices=sorted(ARCHITECTURES), help="model size: the architecture and its text size and context length")
+    model.add_argument(
+        "--kind",
+        choices=KINDS,
+        help="clippo: one ViT for photos and rendered text; 1t-clip / 2t-clip: tokenizer baselines (shared / separate text transformer)",
+    )
     model.add_argument("--tokenizer", help="SentencePiece .model for the baselines (default: fit one per train.vocab)")
     model.add_argument("--pool", choices=POOLS, help="pooling head: map (attention) or gap (mean of tokens)")
-    model.add_argument("--text-grid", action=on_off, help="lay rendered text out on the patch grid: every word starts on "
-                       "a patch boundary, one line per patch row (docs/text-layout.md)")
-    model.add_argument("--drop-blank", action=on_off, help="drop rendered-text patches without ink from the sequence "
-                       "(with every blank patch kept, softmax training stalls at loss = ln(batch): docs/training-notes.md)")
-    model.add_argument("--drop-flat", action=on_off, help="drop picture patches of one flat colour from the sequence "
-                       "(drawings and the built-in scenes are mostly flat background, photos almost never)")
-    model.add_argument("--photo-mask", type=float, metavar="RATIO", help="leave this share of each training photo's patches "
-                       "out at random (FLIP): cheaper steps; validation and encoding see every patch")
+    model.add_argument(
+        "--text-grid",
+        action=on_off,
+        help="lay rendered text out on the patch grid: every word starts on a patch boundary, one line per patch row (docs/text-layout.md)",
+    )
+    model.add_argument(
+        "--drop-blank",
+        action=on_off,
+        help="drop rendered-text patches without ink from the sequence "
+        "(with every blank patch kept, softmax training stalls at loss = ln(batch): docs/training-notes.md)",
+    )
+    model.add_argument(
+        "--drop-flat",
+        action=on_off,
+        help="drop picture patches of one flat colour from the sequence (drawings and the built-in scenes are mostly flat background, photos almost never)",
+    )
+    model.add_argument(
+        "--photo-mask",
+        type=float,
+        metavar="RATIO",
+        help="leave this share of each training photo's patches out at random (FLIP): cheaper steps; validation and encoding see every patch",
+    )
     model.add_argument("--photo-flip", action=on_off, help="mirror a random half of the training photos left-right at each step")
     data = parser.add_argument_group("data")
-    data.add_argument("--data", action="append", metavar="SPEC", help="a training source (repeatable; see below); replaces "
-                      "the config's sources, its validation source and its caption languages (give --val, --caption-langs again)")
-    data.add_argument("--val", metavar="SPEC", help="held-out photo/caption source for R@1/5/10, e.g. flickr8k:split=val; "
-                      "'none' for no validation")
+    data.add_argument(
+        "--data",
+        action="append",
+        metavar="SPEC",
+        help="a training source (repeatable; see below); replaces "
+        "the config's sources, its validation source and its caption languages (give --val, --caption-langs again)",
+    )
+    data.add_argument("--val", metavar="SPEC", help="held-out photo/caption source for R@1/5/10, e.g. flickr8k:split=val; 'none' for no validation")
     data.add_argument("--pair-share", type=float, help="share of each batch drawn from text pairs (paper: 0.25-0.5)")
-    data.add_argument("--captions-per-photo", type=int, metavar="K", help="draw K different captions of each photo into a "
-                      "batch, all positives of it in the loss: K times fewer photos per batch")
-    data.add_argument("--caption-langs", metavar="LANG=W,...", help="caption languages and weights, e.g. en=2,de=1,zh=1 "
-                      "(unlisted languages are not drawn)")
+    data.add_argument(
+        "--captions-per-photo",
+        type=int,
+        metavar="K",
+        help="draw K different captions of each photo into a batch, all positives of it in the loss: K times fewer photos per batch",
+    )
+    data.add_argument("--caption-langs", metavar="LANG=W,...", help="caption languages and weights, e.g. en=2,de=1,zh=1 (unlisted languages are not drawn)")
     data.add_argument("--val-langs", help="comma-separated languages to validate, e.g. en,de")
     data.add_argument("--val-every", type=int, metavar="N", help="validate every N steps")
     data.add_argument("--workers", type=int, help="DataLoader worker processes that render text")
@@ -100,24 +152,31 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     opt = parser.add_argument_group("optimisation")
     opt.add_argument("--batch-size", type=int, help="global batch (all processes together)")
     opt.add_argument("--steps", type=int, help="total steps (sets the cosine schedule)")
-    opt.add_argument("--time-budget", type=float, metavar="MINUTES", help="stop after this wall time; without --steps the "
-                     "step count is estimated from the measured speed")
+    opt.add_argument(
+        "--time-budget", type=float, metavar="MINUTES", help="stop after this wall time; without --steps the step count is estimated from the measured speed"
+    )
     opt.add_argument("--lr", type=float, help="peak learning rate")
     opt.add_argument("--warmup", type=int, metavar="STEPS", help="linear warm-up steps")
     opt.add_argument("--weight-decay", type=float, help="decoupled weight decay of AdamW (and of Muon's AdamW part)")
-    opt.add_argument("--optimizer", choices=OPTIMIZERS, help="muon: Muon for the weights of every linear layer and AdamW "
-                     "for the rest, at the same --lr (engine/train/optim.py); or adamw")
+    opt.add_argument(
+        "--optimizer",
+        choices=OPTIMIZERS,
+        help="muon: Muon for the weights of every linear layer and AdamW for the rest, at the same --lr (engine/train/optim.py); or adamw",
+    )
     opt.add_argument("--clip", type=float, help="gradient-norm clipping")
-    opt.add_argument("--loss", choices=LOSSES, help="sigmoid (SigLIP) or softmax (CLIP; small-batch runs collapse with it, "
-                     "docs/training-notes.md)")
-    opt.add_argument("--precision", choices=PRECISIONS, help="autocast dtype; auto: bf16 on CUDA and on CPUs with native bf16 "
-                     "(AVX512-BF16/AMX), fp32 elsewhere (the loss is always fp32)")
+    opt.add_argument("--loss", choices=LOSSES, help="sigmoid (SigLIP) or softmax (CLIP; small-batch runs collapse with it, docs/training-notes.md)")
+    opt.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        help="autocast dtype; auto: bf16 on CUDA and on CPUs with native bf16 (AVX512-BF16/AMX), fp32 elsewhere (the loss is always fp32)",
+    )
     opt.add_argument("--device", choices=["cpu", "cuda"], help="where the model trains (cuda: one GPU per process)")
     opt.add_argument("--seed", type=int, help="seed of the initial weights, the batches and the photo masks and flips")
     run = parser.add_argument_group("run")
     run.add_argument("--out", type=Path, help="run directory: metrics.jsonl and checkpoint/ (required to train)")
-    run.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint "
-                     "(refused, naming the field, if the config differs)")
+    run.add_argument(
+        "--resume", action="store_true", help="continue the run in --out from its last checkpoint (refused, naming the field, if the config differs)"
+    )
     run.add_argument("--checkpoint-every", type=int, metavar="N", help="save every N steps")
     run.add_argument("--log-every", type=int, metavar="N", help="write a metrics line every N steps")
 
@@ -130,8 +189,11 @@ def resolve(args: argparse.Namespace):
     config = configs.load(args.config)
     if args.preset:
         sized = inputs_for(args.preset)
-        config = replace(config, model=architecture(args.preset, kind=config.model.kind, pool=config.model.pool),
-                         input=replace(config.input, text_px=sized.text_px, context_length=sized.context_length))
+        config = replace(
+            config,
+            model=architecture(args.preset, kind=config.model.kind, pool=config.model.pool),
+            input=replace(config.input, text_px=sized.text_px, context_length=sized.context_length),
+        )
     if args.data:
         sources = tuple(DataSource.parse(spec) for spec in args.data)  # the recipe's validation and languages went with its data
         config = replace(config, train=replace(config.train, data=sources, val=None, caption_langs=None))
@@ -189,26 +251,38 @@ def run_tokenizer_train(args: argparse.Namespace) -> int:
 
 
 def register(subparsers) -> None:
-    train = subparsers.add_parser("train", help="train CLIPPO or a tokenizer baseline from a recipe", description=TRAIN_DESCRIPTION,
-                                  epilog=EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter)
+    train = subparsers.add_parser(
+        "train",
+        help="train CLIPPO or a tokenizer baseline from a recipe",
+        description=TRAIN_DESCRIPTION,
+        epilog=EXAMPLE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     add_train_arguments(train)
     train.set_defaults(func=run_train)
 
-    listing = subparsers.add_parser("configs", help="list the named training recipes, one line each",
-                                    description="The recipes `engine train --config NAME` runs (engine/configs/); "
-                                    "`engine train --config NAME --print-config` shows one in full.")
+    listing = subparsers.add_parser(
+        "configs",
+        help="list the named training recipes, one line each",
+        description="The recipes `engine train --config NAME` runs (engine/configs/); `engine train --config NAME --print-config` shows one in full.",
+    )
     listing.set_defaults(func=run_configs)
 
-    tokenizer = subparsers.add_parser("tokenizer", help="vocabularies for the tokenizer baselines",
-                                      description="SentencePiece vocabularies for 1T-/2T-CLIP (engine train fits one "
-                                      "itself when a baseline's config names none).")
+    tokenizer = subparsers.add_parser(
+        "tokenizer",
+        help="vocabularies for the tokenizer baselines",
+        description="SentencePiece vocabularies for 1T-/2T-CLIP (engine train fits one itself when a baseline's config names none).",
+    )
     actions = tokenizer.add_subparsers(dest="action", metavar="ACTION", required=True)
-    fit = actions.add_parser("train", help="train a SentencePiece vocabulary on the captions/pairs of --data",
-                             epilog="examples:\n"
-                             "  engine tokenizer train --data flickr8k:split=train --langs en --vocab-size 8000 --out runs/tok-en.model\n"
-                             "  engine tokenizer train --data scenes:count=10000,seed=0 --langs en --vocab-size 48 --out runs/tok-scenes.model\n"
-                             "data sources: as for engine train (see `engine train --help`)",
-                             formatter_class=argparse.RawDescriptionHelpFormatter)
+    fit = actions.add_parser(
+        "train",
+        help="train a SentencePiece vocabulary on the captions/pairs of --data",
+        epilog="examples:\n"
+        "  engine tokenizer train --data flickr8k:split=train --langs en --vocab-size 8000 --out runs/tok-en.model\n"
+        "  engine tokenizer train --data scenes:count=10000,seed=0 --langs en --vocab-size 48 --out runs/tok-scenes.model\n"
+        "data sources: as for engine train (see `engine train --help`)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     fit.add_argument("--data", action="append", required=True, metavar="SPEC", help="text source(s), as for engine train")
     fit.add_argument("--langs", help="comma-separated languages to keep (default: all), e.g. en")
     fit.add_argument("--vocab-size", type=int, default=8000, help="number of pieces, padding and unknown included (default: 8000)")

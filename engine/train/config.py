@@ -4,6 +4,7 @@ A config comes from a named recipe (`engine/configs/`, Python), from a JSON file
 own config.json is one), and then from `--set section.key=value` and the `engine train` flags.
 `resolve` does all three and returns the config the run uses and the checkpoint records.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -29,8 +30,8 @@ class VocabConfig:
     """The SentencePiece vocabulary `engine train` fits for a baseline given no `input.tokenizer`."""
 
     size: int = 8000
-    langs: tuple[str, ...] = ()             # languages whose texts it is fitted on (empty: all)
-    data: tuple[DataSource, ...] = ()        # texts it is fitted on (empty: the training data)
+    langs: tuple[str, ...] = ()  # languages whose texts it is fitted on (empty: all)
+    data: tuple[DataSource, ...] = ()  # texts it is fitted on (empty: the training data)
 
     def __post_init__(self) -> None:
         check(self.size >= 8, f"train.vocab.size must be at least 8, got {self.size}")
@@ -41,8 +42,8 @@ class TrainConfig:
     """What to train on and how: data, batch composition, loss, optimizer, schedule, validation, checkpoints."""
 
     data: tuple[DataSource, ...] = ()
-    caption_langs: dict[str, float] | None = None   # caption languages and weights (None: all, equal)
-    pair_share: float = 0.1                         # share of each batch drawn from text pairs
+    caption_langs: dict[str, float] | None = None  # caption languages and weights (None: all, equal)
+    pair_share: float = 0.1  # share of each batch drawn from text pairs
     captions_per_photo: int = 1
     loss: str = "sigmoid"
     optimizer: str = "muon"
@@ -50,9 +51,9 @@ class TrainConfig:
     warmup: int = 50
     weight_decay: float = 0.1
     clip: float = 1.0
-    batch_size: int = 128                           # global: all processes together
-    steps: int | None = None                        # total steps (sets the cosine schedule)
-    time_budget: float | None = None                # minutes; without steps, the step count is estimated
+    batch_size: int = 128  # global: all processes together
+    steps: int | None = None  # total steps (sets the cosine schedule)
+    time_budget: float | None = None  # minutes; without steps, the step count is estimated
     val: DataSource | None = None
     val_langs: tuple[str, ...] = ("en",)
     val_every: int = 200
@@ -97,9 +98,22 @@ class Config:
 
 # Fields that may differ when a run is resumed: they change how long it runs, where or how often
 # it reports, not which batches it sees or how it learns from them.
-RESUMABLE = frozenset({"train.steps", "train.time_budget", "train.val", "train.val_langs", "train.val_every",
-                       "train.checkpoint_every", "train.log_every", "train.workers", "train.device", "train.precision",
-                       "train.vocab", "input.tokenizer"})
+RESUMABLE = frozenset(
+    {
+        "train.steps",
+        "train.time_budget",
+        "train.val",
+        "train.val_langs",
+        "train.val_every",
+        "train.checkpoint_every",
+        "train.log_every",
+        "train.workers",
+        "train.device",
+        "train.precision",
+        "train.vocab",
+        "input.tokenizer",
+    }
+)
 
 
 def load(name_or_path: str) -> Config:

@@ -6,6 +6,7 @@ A spec is `KIND` or `KIND:key=value,key=value` (lists inside a value use `+`), f
 Image/caption sources yield `ImageCaptions`, text/text sources yield `TextPairs`. Another module
 adds a source with `@register_source("name")` (the scene collection does).
 """
+
 from __future__ import annotations
 
 import gzip
@@ -217,8 +218,9 @@ def xm3600(captions: str, images: str, langs: str | None = None) -> ImageCaption
 
 
 @register_source("table")
-def table(path: str, images: str = ".", image_col: str = "image", caption_col: str = "caption",
-          lang_col: str | None = None, lang: str = "und") -> ImageCaptions:
+def table(
+    path: str, images: str = ".", image_col: str = "image", caption_col: str = "caption", lang_col: str | None = None, lang: str = "und"
+) -> ImageCaptions:
     """Any image/caption table; image paths are relative to `images`."""
     frame = read_table(path)
     missing = [c for c in (image_col, caption_col, lang_col) if c and c not in frame.columns]
@@ -229,8 +231,15 @@ def table(path: str, images: str = ".", image_col: str = "image", caption_col: s
 
 
 @register_source("pairs")
-def pairs(left: str | None = None, right: str | None = None, lang: str = "und", right_lang: str = "en",
-          path: str | None = None, left_col: str | None = None, right_col: str | None = None) -> TextPairs:
+def pairs(
+    left: str | None = None,
+    right: str | None = None,
+    lang: str = "und",
+    right_lang: str = "en",
+    path: str | None = None,
+    left_col: str | None = None,
+    right_col: str | None = None,
+) -> TextPairs:
     """Line-aligned files (`left=`, `right=`) or a two-column table (`path=`, first two columns by default)."""
     if path:
         frame = read_table(path)
@@ -277,11 +286,16 @@ def tatoeba(root: str | None = None, langs: str | None = None) -> TextPairs:
 
 # Multi30k line-aligned translations of the English task1 captions: (language code, file under translation/).
 MULTI30K_FILES = {
-    "de": "multi30k/task1/raw/{split}.de.gz", "fr": "multi30k/task1/raw/{split}.fr.gz",
-    "cs": "multi30k/task1/raw/{split}.cs.gz", "pt": "multi30k/fm30k_pt/task1/raw/{split}.pt.gz",
-    "ar": "multiscript30k_mt/en-ar_arab/{split}.ar_arab.gz", "uk": "multiscript30k_mt/en-uk/{split}.uk.gz",
-    "zh": "multiscript30k_mt/en-zh_hans/{split}.zh_hans.gz", "zh-Hant": "multiscript30k_mt/en-zh_hant/{split}.zh_hant.gz",
-    "es": "multiscript30k_mt/en-es/{split}.es.gz", "qu": "multiscript30k_mt/en-qu/{split}.qu.gz",
+    "de": "multi30k/task1/raw/{split}.de.gz",
+    "fr": "multi30k/task1/raw/{split}.fr.gz",
+    "cs": "multi30k/task1/raw/{split}.cs.gz",
+    "pt": "multi30k/fm30k_pt/task1/raw/{split}.pt.gz",
+    "ar": "multiscript30k_mt/en-ar_arab/{split}.ar_arab.gz",
+    "uk": "multiscript30k_mt/en-uk/{split}.uk.gz",
+    "zh": "multiscript30k_mt/en-zh_hans/{split}.zh_hans.gz",
+    "zh-Hant": "multiscript30k_mt/en-zh_hant/{split}.zh_hant.gz",
+    "es": "multiscript30k_mt/en-es/{split}.es.gz",
+    "qu": "multiscript30k_mt/en-qu/{split}.qu.gz",
 }
 
 
@@ -320,4 +334,3 @@ def _flickr8k_multi30k_images(flickr_dir: Path, splits: set[str]) -> set[str]:
     members = set().union(*(_read_lines(flickr_dir / "splits" / f"{s}.txt") for s in splits))
     mapping = read_table(flickr_dir / "multi30k_map.tsv")
     return set(mapping.loc[mapping["image"].isin(members), "multi30k_image"])
-

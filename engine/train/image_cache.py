@@ -4,6 +4,7 @@ Decoding and resizing a JPEG costs about as much CPU as a forward pass on the sm
 doing it once and memory-mapping the result keeps the data loader workers nearly idle. The file
 name hashes the image list and size, so a different pool or preset gets its own cache.
 """
+
 from __future__ import annotations
 
 import hashlib

@@ -5,6 +5,7 @@ rank builds the same model from the same seed and computes the loss over the glo
 (features gathered with gradients); gradients are then averaged across ranks, so all ranks stay
 identical without DistributedDataParallel.
 """
+
 from __future__ import annotations
 
 import json
@@ -33,9 +34,9 @@ from engine.train.optim import Optimizer
 from engine.train.validate import Validation
 from engine.typed import to_dict
 
-WARM_UP_STEPS = 2        # steps not timed: the first ones also start the data workers
-CALIBRATION_STEPS = 8    # steps timed before the first estimate of how many steps fit the time budget
-RE_ESTIMATE_EVERY = 10   # steps between later estimates (the first steps are slower than the rest)
+WARM_UP_STEPS = 2  # steps not timed: the first ones also start the data workers
+CALIBRATION_STEPS = 8  # steps timed before the first estimate of how many steps fit the time budget
+RE_ESTIMATE_EVERY = 10  # steps between later estimates (the first steps are slower than the rest)
 
 
 def train(config: Config, out: Path, resume: bool = False, cache_dir: Path | None = None) -> dict:
@@ -55,8 +56,7 @@ def train(config: Config, out: Path, resume: bool = False, cache_dir: Path | Non
     tokenizer = Tokenizer(tokenizer_path) if tokenizer_path else None
     text_inputs = TextInputs(config.model, config.input, tokenizer)
     pixels, usable = _shared_image_cache(images.images, config.model.image_size, cache_dir, rank)
-    sampler = Sampler(images, pairs, run.batch_size, run.pair_share, run.caption_langs, run.seed, world, usable,
-                      run.captions_per_photo)
+    sampler = Sampler(images, pairs, run.batch_size, run.pair_share, run.caption_langs, run.seed, world, usable, run.captions_per_photo)
 
     torch.manual_seed(run.seed)
     model = DualEncoder(config.model, config.input, tokenizer.vocab_size if tokenizer else None).to(device)
@@ -79,7 +79,10 @@ def train(config: Config, out: Path, resume: bool = False, cache_dir: Path | Non
     stop = schedule.total or step + 10**9  # fixed after calibration when only a time budget is given
     loader = torch.utils.data.DataLoader(
         StepBatches(sampler, images, pairs, pixels, text_inputs, step, stop, rank, world),
-        batch_size=None, num_workers=run.workers, worker_init_fn=_worker_init, prefetch_factor=4 if run.workers else None,
+        batch_size=None,
+        num_workers=run.workers,
+        worker_init_fn=_worker_init,
+        prefetch_factor=4 if run.workers else None,
         persistent_workers=False,
     )
     bar = tqdm(total=schedule.total, initial=step, desc=f"training {model.kind} {config.model.name}", unit="step", disable=rank != 0, dynamic_ncols=True)
@@ -98,8 +101,16 @@ def train(config: Config, out: Path, resume: bool = False, cache_dir: Path | Non
         bar.update(1)
         bar.set_postfix(loss=f"{loss:.3f}", pairs_s=f"{pairs_per_s:.0f}", T=f"{model.temperature.item():.1f}")
         if step % run.log_every == 0 or step == 1:
-            log.write({"step": step, "loss": loss, "lr": optimizer.lr, "temperature": model.temperature.item(),
-                       "pairs_per_s": pairs_per_s, "elapsed_s": time.monotonic() - started})
+            log.write(
+                {
+                    "step": step,
+                    "loss": loss,
+                    "lr": optimizer.lr,
+                    "temperature": model.temperature.item(),
+                    "pairs_per_s": pairs_per_s,
+                    "elapsed_s": time.monotonic() - started,
+                }
+            )
         if clock and clock.estimate(step, schedule, rank, world):
             bar.total = schedule.total
         paused = time.monotonic()
@@ -359,7 +370,12 @@ def _restore(directory: Path, model: DualEncoder, optimizer: Optimizer, schedule
 
 
 def _save(out: Path, model, extra: dict, optimizer: Optimizer, schedule: WarmupCosine, step: int, tokenizer: Path | None) -> None:
-    state = {"step": step, "optimizer": optimizer.state_dict(),
-             "total_steps": schedule.total, "val_seconds": schedule.val_seconds,
-             "torch_rng": torch.get_rng_state(), "numpy_rng": np.random.get_state()}
+    state = {
+        "step": step,
+        "optimizer": optimizer.state_dict(),
+        "total_steps": schedule.total,
+        "val_seconds": schedule.val_seconds,
+        "torch_rng": torch.get_rng_state(),
+        "numpy_rng": np.random.get_state(),
+    }
     save_checkpoint(out / "checkpoint", model, {**extra, "step": step}, state, tokenizer)

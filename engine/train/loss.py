@@ -8,6 +8,7 @@ each rank computes the loss over the global batch; the trainer then averages gra
 ranks (each rank's gradient is world_size times the global one's share, which the average
 cancels).
 """
+
 from __future__ import annotations
 
 import torch
@@ -16,7 +17,6 @@ import torch.nn.functional as F
 from torch.distributed._functional_collectives import all_gather_single_autograd
 
 from engine.train.config import LOSSES
-
 
 
 def _world_size() -> int:
@@ -56,8 +56,9 @@ def sigmoid_loss(left: torch.Tensor, right: torch.Tensor, temperature: torch.Ten
     return -F.logsigmoid(signs * logits).sum() / len(logits)
 
 
-def contrastive_loss(kind: str, left: torch.Tensor, right: torch.Tensor, temperature: torch.Tensor, bias: torch.Tensor,
-                     owner: torch.Tensor | None = None) -> torch.Tensor:
+def contrastive_loss(
+    kind: str, left: torch.Tensor, right: torch.Tensor, temperature: torch.Tensor, bias: torch.Tensor, owner: torch.Tensor | None = None
+) -> torch.Tensor:
     """The global-batch loss of the named kind (this rank's rows are gathered with everyone's first).
 
     `owner` (default: row j belongs to left row j) maps each right row to its left row on this rank.

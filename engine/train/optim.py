@@ -13,6 +13,7 @@ each step (`set_lr_scale`), so both optimizers follow the same curve.
 emulate many times slower than fp32 (docs/results.md). `Muon` below is the same update in the
 gradient's own dtype.
 """
+
 from __future__ import annotations
 
 import math

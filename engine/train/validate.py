@@ -4,6 +4,7 @@ Uses the training model as it is (no checkpoint round trip) and `engine.eval.ret
 Recall@k implementation. Captions are prepared once and kept, so repeated validations only pay
 for the forward passes.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -2,6 +2,7 @@
 
 Every module words the same `CaptionSpec`, so a spec's captions are translations of each other.
 """
+
 from __future__ import annotations
 
 from types import ModuleType

@@ -1,6 +1,7 @@
 """Arabic: noun first, then colour and size agreeing in gender; two things take the dual on noun
 and adjectives (دائرتان حمراوان); three take a reversed-gender numeral and a plural noun whose
 adjectives are feminine singular, as for all non-human plurals (ثلاثة مربعات زرقاء)."""
+
 from __future__ import annotations
 
 from engine.scenes.languages.common import join_list, words

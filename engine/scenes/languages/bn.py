@@ -1,5 +1,6 @@
 """Bengali: the numeral carries the classifier -টি (একটি, দুটি, তিনটি) and nouns stay singular
 after it; size and colour precede the noun and do not inflect; places come first."""
+
 from __future__ import annotations
 
 from engine.scenes.languages.common import join_list, words
@@ -15,10 +16,7 @@ BACKGROUNDS = {"white": "সাদা", "gray": "ধূসর", "black": "কা
 
 
 def caption(spec: CaptionSpec) -> str:
-    phrases = [
-        words(POSITIONS.get(g.position), NUMBERS[g.count], *[ADJECTIVES[a] for a in (g.size, g.colour) if a], NOUNS[g.shape])
-        for g in groups(spec)
-    ]
+    phrases = [words(POSITIONS.get(g.position), NUMBERS[g.count], *[ADJECTIVES[a] for a in (g.size, g.colour) if a], NOUNS[g.shape]) for g in groups(spec)]
     text = join_list(phrases, ", ", " এবং ")
     if spec.background:
         text = f"{BACKGROUNDS[spec.background]} পটভূমিতে {text}"

@@ -1,4 +1,5 @@
 """Small helpers shared by the per-language caption modules."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence

@@ -1,5 +1,6 @@
 """German: adjective endings follow the noun's gender (ein roter Kreis, ein rotes Quadrat,
 eine rote Raute); plurals after a numeral take the strong ending -e (zwei rote Kreise)."""
+
 from __future__ import annotations
 
 from engine.scenes.languages.common import join_list, words
@@ -15,8 +16,14 @@ NOUNS = {  # gender, singular, plural
     "diamond": ("f", "Raute", "Rauten"),
 }
 STEMS = {
-    "red": "rot", "orange": "orangefarben", "yellow": "gelb", "green": "grün", "blue": "blau",
-    "purple": "violett", "small": "klein", "large": "groß",
+    "red": "rot",
+    "orange": "orangefarben",
+    "yellow": "gelb",
+    "green": "grün",
+    "blue": "blau",
+    "purple": "violett",
+    "small": "klein",
+    "large": "groß",
 }
 ENDINGS = {"m": "er", "n": "es", "f": "e", "plural": "e"}  # nominative after ein/eine, or no article
 ARTICLES = {"m": "ein", "n": "ein", "f": "eine", 2: "zwei", 3: "drei"}

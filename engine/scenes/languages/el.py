@@ -1,5 +1,6 @@
 """Greek: article, size, colour, noun, agreeing in gender and number (ένας κόκκινος κύκλος, ένα
 κόκκινο τετράγωνο, τρία κόκκινα αστέρια); πορτοκαλί, μπλε and μωβ do not inflect."""
+
 from __future__ import annotations
 
 from engine.scenes.languages.common import join_list, words
@@ -41,4 +42,3 @@ def caption(spec: CaptionSpec) -> str:
     if spec.background:
         text += f" σε {BACKGROUNDS[spec.background]} φόντο"
     return text
-

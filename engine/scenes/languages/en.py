@@ -1,4 +1,5 @@
 """English: size and colour before the noun, "a"/"an" by the next word's sound, plural -s."""
+
 from __future__ import annotations
 
 from engine.scenes.languages.common import join_list, words

@@ -1,5 +1,6 @@
 """Spanish: noun, then colour, then size, agreeing in gender and number
 (un círculo rojo pequeño, una estrella azul grande, dos estrellas amarillas)."""
+
 from __future__ import annotations
 
 from engine.scenes.languages.common import join_list, noun_then_adjectives, words

@@ -1,5 +1,6 @@
 """French: size before the noun, colour after it, both agreeing in gender and number
 (un petit carré bleu, une petite étoile bleue, deux étoiles orange: orange is invariable)."""
+
 from __future__ import annotations
 
 from engine.scenes.languages.common import join_list, words
@@ -9,9 +10,14 @@ CODE, NAME, SCRIPT = "fr", "French", "Latn"
 
 NOUNS = {"circle": ("m", "cercle"), "square": ("m", "carré"), "triangle": ("m", "triangle"), "star": ("f", "étoile"), "diamond": ("m", "losange")}
 ADJECTIVES = {  # masculine, feminine; plural adds -s unless invariable
-    "red": ("rouge", "rouge"), "orange": ("orange", "orange"), "yellow": ("jaune", "jaune"),
-    "green": ("vert", "verte"), "blue": ("bleu", "bleue"), "purple": ("violet", "violette"),
-    "small": ("petit", "petite"), "large": ("grand", "grande"),
+    "red": ("rouge", "rouge"),
+    "orange": ("orange", "orange"),
+    "yellow": ("jaune", "jaune"),
+    "green": ("vert", "verte"),
+    "blue": ("bleu", "bleue"),
+    "purple": ("violet", "violette"),
+    "small": ("petit", "petite"),
+    "large": ("grand", "grande"),
 }
 INVARIABLE = {"orange"}
 ARTICLES = {"m": "un", "f": "une", 2: "deux", 3: "trois"}

@@ -1,5 +1,6 @@
 """Hebrew: noun, then colour and size agreeing in number (עיגול אדום, שני עיגולים אדומים); all
 five shape nouns are masculine, so the numerals are שני and שלושה; ו joins the last item."""
+
 from __future__ import annotations
 
 from engine.scenes.languages.common import join_list, words
@@ -15,9 +16,14 @@ NOUNS = {  # singular, plural
     "diamond": ("מעוין", "מעוינים"),
 }
 ADJECTIVES = {  # singular, plural (masculine)
-    "red": ("אדום", "אדומים"), "orange": ("כתום", "כתומים"), "yellow": ("צהוב", "צהובים"),
-    "green": ("ירוק", "ירוקים"), "blue": ("כחול", "כחולים"), "purple": ("סגול", "סגולים"),
-    "small": ("קטן", "קטנים"), "large": ("גדול", "גדולים"),
+    "red": ("אדום", "אדומים"),
+    "orange": ("כתום", "כתומים"),
+    "yellow": ("צהוב", "צהובים"),
+    "green": ("ירוק", "ירוקים"),
+    "blue": ("כחול", "כחולים"),
+    "purple": ("סגול", "סגולים"),
+    "small": ("קטן", "קטנים"),
+    "large": ("גדול", "גדולים"),
 }
 NUMBERS = {2: "שני", 3: "שלושה"}  # masculine forms
 POSITIONS = {"left": "משמאל", "right": "מימין", "top": "למעלה", "bottom": "למטה", "middle": "באמצע"}

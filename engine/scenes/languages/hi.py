@@ -1,5 +1,6 @@
 """Hindi: number, size, colour, noun; adjectives in -ā agree (नीला वर्ग, दो नीले तारे) while लाल,
 नारंगी, बैंगनी do not; the background पृष्ठभूमि is feminine (काली पृष्ठभूमि पर); places come first."""
+
 from __future__ import annotations
 
 from engine.scenes.languages.common import join_list, words
@@ -15,9 +16,14 @@ NOUNS = {  # singular, plural (all masculine)
     "diamond": ("समचतुर्भुज", "समचतुर्भुज"),
 }
 ADJECTIVES = {  # masculine singular, masculine plural
-    "red": ("लाल", "लाल"), "orange": ("नारंगी", "नारंगी"), "yellow": ("पीला", "पीले"),
-    "green": ("हरा", "हरे"), "blue": ("नीला", "नीले"), "purple": ("बैंगनी", "बैंगनी"),
-    "small": ("छोटा", "छोटे"), "large": ("बड़ा", "बड़े"),
+    "red": ("लाल", "लाल"),
+    "orange": ("नारंगी", "नारंगी"),
+    "yellow": ("पीला", "पीले"),
+    "green": ("हरा", "हरे"),
+    "blue": ("नीला", "नीले"),
+    "purple": ("बैंगनी", "बैंगनी"),
+    "small": ("छोटा", "छोटे"),
+    "large": ("बड़ा", "बड़े"),
 }
 NUMBERS = {1: "एक", 2: "दो", 3: "तीन"}
 POSITIONS = {"left": "बाईं ओर", "right": "दाईं ओर", "top": "ऊपर", "bottom": "नीचे", "middle": "बीच में"}

@@ -1,5 +1,6 @@
 """Korean: size, colour, noun, then native number + counter 개 (노란 별 두 개); "and" is 와 after a
 vowel and 과 after a consonant (마름모와, 원과); places as 왼쪽의 ...; background first."""
+
 from __future__ import annotations
 
 from engine.scenes.languages.common import words
@@ -15,10 +16,7 @@ BACKGROUNDS = {"white": "흰색", "gray": "회색", "black": "검은색"}
 
 
 def caption(spec: CaptionSpec) -> str:
-    phrases = [
-        words(POSITIONS.get(g.position), *[ADJECTIVES[a] for a in (g.size, g.colour) if a], NOUNS[g.shape], COUNTS.get(g.count))
-        for g in groups(spec)
-    ]
+    phrases = [words(POSITIONS.get(g.position), *[ADJECTIVES[a] for a in (g.size, g.colour) if a], NOUNS[g.shape], COUNTS.get(g.count)) for g in groups(spec)]
     text = phrases[-1]
     for phrase in reversed(phrases[:-1]):  # A와 B와 C: the particle depends on the word before it
         text = f"{phrase}{_and(phrase)} {text}"

@@ -1,5 +1,6 @@
 """Portuguese (Brazil): noun, colour, size, agreeing in gender and number; "two" agrees too
 (dois círculos vermelhos, duas estrelas azuis; laranja is invariable)."""
+
 from __future__ import annotations
 
 from engine.scenes.languages.common import join_list, noun_then_adjectives, words

@@ -1,6 +1,7 @@
 """Russian: adjectives agree with the noun's gender; after два/три the noun is genitive singular
 and a masculine noun's adjectives genitive plural (два красных круга), a feminine noun's
 nominative plural (две красные звезды)."""
+
 from __future__ import annotations
 
 from engine.scenes.languages.common import join_list, words

@@ -1,5 +1,6 @@
 """Thai: noun, size, colour ("สี" + colour), then number + classifier when there are several
 (วงกลมสีแดงสองวง, ดาวสีเหลืองสามดวง); no spaces inside a phrase, spaces between phrases."""
+
 from __future__ import annotations
 
 from engine.scenes.languages.common import join_list

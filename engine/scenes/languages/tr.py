@@ -1,5 +1,6 @@
 """Turkish: adjectives first, "bir" (a) just before the noun (küçük kırmızı bir daire); after a
 numeral the noun stays singular (iki kırmızı daire); places and backgrounds come first (solda ...)."""
+
 from __future__ import annotations
 
 from engine.scenes.languages.common import join_list, words

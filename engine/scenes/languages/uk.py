@@ -1,6 +1,7 @@
 """Ukrainian: adjectives agree with masculine, feminine and neuter nouns (синій квадрат, синя
 зірка, синє коло); after два/дві/три noun and adjectives take the nominative plural
 (два червоні кола, дві червоні зірки)."""
+
 from __future__ import annotations
 
 from engine.scenes.languages.common import join_list, words

@@ -1,5 +1,6 @@
 """Vietnamese: number, noun, size, colour; the colour takes "màu" after a size (một hình tròn đỏ,
 một hình tròn nhỏ màu đỏ); nouns do not inflect for plural (hai ngôi sao vàng)."""
+
 from __future__ import annotations
 
 from engine.scenes.languages.common import join_list, words

@@ -1,5 +1,6 @@
 """Chinese (Simplified): number + classifier (个, but 颗 for stars; 两 for two), colour + 的, size,
 noun (一个红色的小圆形); with places each clause is "左边是…" and clauses are separated by "，"."""
+
 from __future__ import annotations
 
 from engine.scenes.languages.common import join_list
@@ -8,8 +9,17 @@ from engine.scenes.spec import CaptionSpec, groups
 CODE, NAME, SCRIPT = "zh", "Chinese", "Hans"
 
 NOUNS = {"circle": ("圆形", "个"), "square": ("正方形", "个"), "triangle": ("三角形", "个"), "star": ("星星", "颗"), "diamond": ("菱形", "个")}
-COLOURS = {"red": "红色", "orange": "橙色", "yellow": "黄色",
-           "green": "绿色", "blue": "蓝色", "purple": "紫色", "white": "白色", "gray": "灰色", "black": "黑色"}
+COLOURS = {
+    "red": "红色",
+    "orange": "橙色",
+    "yellow": "黄色",
+    "green": "绿色",
+    "blue": "蓝色",
+    "purple": "紫色",
+    "white": "白色",
+    "gray": "灰色",
+    "black": "黑色",
+}
 SIZES = {"small": "小", "large": "大"}
 NUMBERS = {1: "一", 2: "两", 3: "三"}
 POSITIONS = {"left": "左边", "right": "右边", "top": "上边", "bottom": "下边", "middle": "中间"}
