@@ -145,7 +145,7 @@ def test_render_shows_the_page_the_model_reads(index, client):
     response = client.get("/render", params={"text": "วงกลมสีแดง"})
     assert response.status_code == 200 and response.headers["content-type"] == "image/png"
     picture = decoded(response)
-    side = index.encoder.model.preset.image_size
+    side = index.encoder.model.config.image_size
     assert picture.size == (side, side) and picture.mode == "L"
     assert np.array_equal(np.asarray(picture), index.encoder.text_pixels("วงกลมสีแดง"))  # the same pixels the search encodes
     assert client.get("/render", params={"text": "赤い丸", "lang": "ja"}).status_code == 200

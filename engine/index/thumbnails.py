@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.errors import EngineError
-from engine.index.images import UnreadableImage, load_rgb
+from engine.images import UnreadableImage, load_rgb
 
 MIN_SIZE, MAX_SIZE = 32, 512
 JPEG_QUALITY = 85
