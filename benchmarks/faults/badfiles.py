@@ -12,6 +12,7 @@ import subprocess
 
 from benchmarks.faults.common import MODEL, engine_cmd, one_line_error, quiet_env, table
 from benchmarks.faults.corpus import Entry, bad_file_corpus
+from engine.index.embed import is_utf8
 
 BUILD_BOUND_S = 300  # a FIFO read would block for ever: the build must end long before this
 
@@ -75,8 +76,8 @@ def _train(work: Path, entries: list[Entry]) -> dict:
     """The same files as a caption table: training runs, reads the good ones and reports the bad ones."""
     folder = work / "bad-files"
     # A UTF-8 table cannot name a non-UTF-8 file: that row goes to a table of its own, which must be refused in one line.
-    named = [entry for entry in entries if entry.expect != "folder" and _utf8(str(entry.path))]
-    unnamed = [entry for entry in entries if not _utf8(str(entry.path))]
+    named = [entry for entry in entries if entry.expect != "folder" and is_utf8(str(entry.path))]
+    unnamed = [entry for entry in entries if not is_utf8(str(entry.path))]
     started = time.monotonic()
     result = _train_on(work, "bad-files", named, folder)
     if result is None:
@@ -127,14 +128,6 @@ def _train_on(work: Path, name: str, entries: list[Entry], folder: Path) -> subp
         return subprocess.run(engine_cmd(*args), capture_output=True, timeout=BUILD_BOUND_S, env=quiet_env())
     except subprocess.TimeoutExpired:
         return None
-
-
-def _utf8(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def summarise(result: dict) -> dict:

@@ -16,21 +16,14 @@ from urllib.parse import quote
 from benchmarks.faults.common import MODEL, Server, engine_cmd, quiet_env, serving, table
 from benchmarks.faults.fuzz import fuzz_strings
 from benchmarks.faults.load import Client
+from engine.index.embed import is_utf8
 
 K = 5
 MAX_QUERY_CHARS = 2000  # engine.index.serve.MAX_QUERY_CHARS
 
 
-def _utf8(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 def expected_status(text: str) -> set[int]:
-    if not _utf8(text):
+    if not is_utf8(text):
         return {400}
     if not 1 <= len(text) <= MAX_QUERY_CHARS:
         return {422}
@@ -101,7 +94,7 @@ def through_api(index_dir: Path, strings: list[tuple[str, str]], bound_s: float)
 
 def through_cli(index_dir: Path, strings: list[tuple[str, str]], count: int) -> dict:
     """A few through `engine query --json` (argv cannot carry NUL, lone surrogates or 128 KB in one argument; a leading "-" reads as an option)."""
-    chosen = [s for s in strings if "\x00" not in s[1] and _utf8(s[1]) and s[1].strip() and len(s[1]) < 10_000 and not s[1].startswith("-")][:count]
+    chosen = [s for s in strings if "\x00" not in s[1] and is_utf8(s[1]) and s[1].strip() and len(s[1]) < 10_000 and not s[1].startswith("-")][:count]
     wrong = 0
     for _, text in chosen:
         result = subprocess.run(engine_cmd("query", index_dir, text, "-k", K, "--json"), capture_output=True, timeout=120, env=quiet_env())
@@ -119,8 +112,8 @@ def as_items(work: Path, strings: list[tuple[str, str]]) -> dict:
     from engine.index.collect import text_item
 
     texts = [text for _, text in strings]
-    valid = [t for t in texts if _utf8(t)]
-    invalid = [t for t in texts if not _utf8(t)]
+    valid = [t for t in texts if is_utf8(t)]
+    invalid = [t for t in texts if not is_utf8(t)]
     table_path = work / "fuzz.jsonl"
     table_path.write_text("".join(json.dumps({"text": t}) + "\n" for t in valid), encoding="utf-8")
     index_dir = work / "fuzz-index"

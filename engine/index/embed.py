@@ -50,9 +50,9 @@ def encode_images(encoder, images: Sequence[Image.Image]) -> np.ndarray:
 def embed_items(encoder, items: Sequence[Item], workers: int | None = None) -> Embedded:
     """Embed photos then texts with one progress bar; undecodable photos land in `skipped`, and so
     do items the UTF-8 metadata cannot store (non-UTF-8 file names, texts with lone surrogates)."""
-    skipped = [Skipped(item.label, UNSTORABLE[item.modality]) for item in items if not _utf8(item.label)]
-    photos = [item for item in items if item.modality == "image" and _utf8(item.path)]
-    texts = [item for item in items if item.modality == "text" and _utf8(item.text)]
+    skipped = [Skipped(item.label, UNSTORABLE[item.modality]) for item in items if not is_utf8(item.label)]
+    photos = [item for item in items if item.modality == "image" and is_utf8(item.path)]
+    texts = [item for item in items if item.modality == "text" and is_utf8(item.text)]
     kept: list[Item] = []
     parts: list[np.ndarray] = []
     with tqdm(total=len(items), desc="embedding", unit="item", dynamic_ncols=True) as bar:
@@ -76,7 +76,8 @@ def embed_items(encoder, items: Sequence[Item], workers: int | None = None) -> E
     return Embedded(kept, vectors, skipped)
 
 
-def _utf8(text: str) -> bool:
+def is_utf8(text: str) -> bool:
+    """Whether `text` can be stored as UTF-8 (no lone surrogates, e.g. from undecodable file names)."""
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
