@@ -56,7 +56,7 @@ def load_corpus(per_lang: int) -> list[str]:
 
 
 def scripts_of(texts: list[str]) -> list[str]:
-    return sorted({info.script for text in texts for info in map(char_info, text) if info.script not in COMMON})
+    return sorted({script for text in texts for script, _ in map(char_info, text) if script not in COMMON})
 
 
 def best_rate(texts: list[str], draw: Callable[[str], object], repeats: int) -> float:

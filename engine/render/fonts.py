@@ -96,30 +96,29 @@ class GlyphBitmap:
     top: int  # rows above the baseline
 
 
-@dataclass
-class Font:
-    """One face at one pixel size: HarfBuzz for shaping, FreeType for anti-aliased bitmaps."""
+class Face:
+    """One face of a font file, shared by every size in the process: its FreeType face (loaded
+    from the file's bytes, read once per file) and its cmap. Sharing matters for memory: the CJK
+    collection is 19 MB, five faces, and three sizes would otherwise map it fifteen times."""
 
-    index: int  # position in the manifest (the fallback order)
-    file: str
-    face_index: int
-    scripts: tuple[str, ...]
-    hb_font: hb.Font
-    ft_face: freetype.Face
-    _cmap: dict[int, None] | None = None
-    _face_lock: threading.Lock = field(default_factory=threading.Lock)
+    def __init__(self, data: bytes, face_index: int, hb_face: hb.Face) -> None:
+        self.ft_face = freetype.Face(_Bytes(data), face_index)  # FreeType reads `data` in place
+        self.hb_face = hb_face
+        self.lock = threading.Lock()  # one glyph slot and one current size: threads take turns
+        self._cmap: dict[int, None] | None = None
 
     @property
     def cmap(self) -> dict[int, None]:
         """The code points this face maps (loaded lazily: the CJK faces hold ~65k). A dict of
         ints, not a set: the garbage collector skips it, where it walks every element of a set."""
         if self._cmap is None:
-            self._cmap = dict.fromkeys(self.hb_font.face.unicodes)
+            self._cmap = dict.fromkeys(self.hb_face.unicodes)
         return self._cmap
 
-    def glyph(self, glyph_id: int) -> GlyphBitmap:
-        """The anti-aliased bitmap of a glyph id."""
-        with self._face_lock:  # a FreeType face has one glyph slot: threads (a server) take turns
+    def glyph(self, glyph_id: int, size: int) -> GlyphBitmap:
+        """The anti-aliased bitmap of a glyph id at `size` pixels per em."""
+        with self.lock:
+            self.ft_face.set_pixel_sizes(0, size)
             self.ft_face.load_glyph(glyph_id, freetype.FT_LOAD_RENDER | freetype.FT_LOAD_NO_HINTING)
             slot = self.ft_face.glyph
             bitmap = slot.bitmap
@@ -135,25 +134,71 @@ class Font:
             return GlyphBitmap(coverage, slot.bitmap_left, slot.bitmap_top)
 
 
+class _Bytes:
+    """What freetype-py reads a face from: hands over the same bytes object every time (no copy)."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def read(self) -> bytes:
+        return self.data
+
+
+_FILES: dict[str, tuple[bytes, hb.Blob]] = {}  # per font file: its bytes (FreeType), its mapping (HarfBuzz)
+_FACES: dict[tuple[str, int], Face] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_face(path: Path, face_index: int) -> Face:
+    """The process' one `Face` for a face of a font file (each file read and mapped once)."""
+    name = str(path)
+    with _SHARED_LOCK:
+        face = _FACES.get((name, face_index))
+        if face is None:
+            if name not in _FILES:
+                _FILES[name] = path.read_bytes(), hb.Blob.from_file_path(name)
+            data, blob = _FILES[name]
+            face = _FACES[name, face_index] = Face(data, face_index, hb.Face(blob, face_index))
+        return face
+
+
+@dataclass
+class Font:
+    """One face at one pixel size: HarfBuzz for shaping, FreeType (the shared `face`) for bitmaps."""
+
+    index: int  # position in the manifest (the fallback order)
+    file: str
+    face_index: int
+    scripts: tuple[str, ...]
+    size: int
+    face: Face
+    hb_font: hb.Font = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.hb_font = hb.Font(self.face.hb_face)
+        self.hb_font.scale = (self.size * 64, self.size * 64)  # 26.6 fixed point, as FreeType
+
+    @property
+    def cmap(self) -> dict[int, None]:
+        return self.face.cmap
+
+    def glyph(self, glyph_id: int) -> GlyphBitmap:
+        """The anti-aliased bitmap of a glyph id."""
+        return self.face.glyph(glyph_id, self.size)
+
+
 class FontSet:
     """All pinned faces at one pixel size, with the per-script preference order for fallback."""
 
     def __init__(self, font_size: int, directory: Path | None = None) -> None:
         directory = directory or fonts_dir()
         entries = _verified_manifest(directory)
-        blobs: dict[str, hb.Blob] = {}
-        self.fonts: list[Font] = []
-        for index, entry in enumerate(entries):
-            path = directory / entry["file"]
-            if entry["file"] not in blobs:
-                blobs[entry["file"]] = hb.Blob.from_file_path(str(path))
-            hb_font = hb.Font(hb.Face(blobs[entry["file"]], entry["face"]))
-            hb_font.scale = (font_size * 64, font_size * 64)  # 26.6 fixed point, as FreeType
-            ft_face = freetype.Face(str(path), entry["face"])
-            ft_face.set_pixel_sizes(0, font_size)
-            self.fonts.append(Font(index, entry["file"], entry["face"], tuple(entry["scripts"]), hb_font, ft_face))
+        self.fonts: list[Font] = [
+            Font(index, entry["file"], entry["face"], tuple(entry["scripts"]), font_size, shared_face(directory / entry["file"], entry["face"]))
+            for index, entry in enumerate(entries)
+        ]
         self._preferences: dict[tuple[str, int], tuple[Font, ...]] = {}
-        self._choices: dict[tuple[str, str, int], Font] = {}
+        self._choices: dict[tuple[str, str, int], int] = {}
 
     def preference(self, script: str, cjk_face: int) -> tuple[Font, ...]:
         """Fonts to try for a run of `script`: its own fonts first (the CJK face by language),
@@ -173,16 +218,18 @@ class FontSet:
         self._preferences[key] = ranked
         return ranked
 
-    def covering(self, cluster: str, visible: list[int], script: str, cjk_face: int) -> Font:
-        """The font for one grapheme cluster (`visible`: its code points that need a glyph).
+    def covering(self, cluster: str, visible: list[int], script: str, cjk_face: int) -> int:
+        """The index of the font for one grapheme cluster (`visible`: its code points that need a
+        glyph).
 
         The first font in the script's preference that maps every visible code point, so marks
         stay with their base; failing that, the first that maps the base; failing that, the
-        script's own font (whose .notdef is then counted). Memoised per cluster.
+        script's own font (whose .notdef is then counted). Memoised per cluster (as an index:
+        a dict of str keys and int values is one object the garbage collector skips).
         """
         key = (cluster, script, cjk_face)
-        font = self._choices.get(key)
-        if font is None:
+        index = self._choices.get(key)
+        if index is None:
             ranked = self.preference(script, cjk_face)
             font = ranked[0]
             if visible:
@@ -190,8 +237,9 @@ class FontSet:
                     (f for f in ranked if all(cp in f.cmap for cp in visible)),
                     next((f for f in ranked if visible[0] in f.cmap), ranked[0]),
                 )
+            index = font.index
             if len(cluster) <= CHOICE_CLUSTER_MAX:
                 if len(self._choices) >= CHOICE_CACHE_LIMIT:
                     self._choices.clear()
-                self._choices[key] = font
-        return font
+                self._choices[key] = index
+        return index

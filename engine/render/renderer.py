@@ -6,10 +6,16 @@ pieces (a shaped and rasterized strip per font/script/direction/language/text) a
 (FreeType bitmaps). A text then costs one ICU line-break pass, a few dictionary look-ups and one
 `np.minimum` per unit. Every cache has a bound (below); work per call is bounded by `max_chars`
 and by never shaping a unit longer than a line more than once.
+
+What the caches hold are plain tuples of ints, strings and arrays (no NamedTuples, no Font
+objects): CPython's garbage collector stops tracking such tuples, so the ~10^5 cached entries
+add nothing to its full collections, which otherwise stalled a call for 0.1-0.2 s each time
+(docs/rendering.md).
 """
 
 from __future__ import annotations
 
+import gc
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -34,6 +40,7 @@ CACHE_LIMIT = 20_000  # shaped line-break units kept
 STRIP_CACHE_BYTES = 64 << 20  # rasterized pieces and glyphs kept, counting STRIP_OVERHEAD each
 STRIP_OVERHEAD = 512  # bytes of Python objects per cached strip beyond its pixels
 CACHED_TEXT_MAX = 64  # longer units and pieces are pathological (no break chance): never cached
+HELD_LIMIT = 1 << 16  # references kept to new cache entries' inner tuples (see _hold_nested)
 
 
 @dataclass(frozen=True)
@@ -75,29 +82,25 @@ class Rendered:
         return f"Rendered({self.pixels.shape[1]}x{self.pixels.shape[0]}, lines={self.lines}, truncated={self.truncated}, notdef={self.notdef})"
 
 
-class Strip(NamedTuple):
-    """A shaped, rasterized piece, its top-left corner at (pen + dx, baseline + dy).
+Strip = tuple[int, np.ndarray | None, int, int, int, int, int, tuple[int, ...], tuple]
+"""A shaped, rasterized piece: (advance, paper, rows, cols, dx, dy, notdef, glyphs, source), its
+top-left corner at (pen + dx, baseline + dy); `glyphs` are glyph ids in visual order and `source`
+is its cache key (font index, script, right-to-left, language, text), () for padding.
 
-    `paper` (255 = blank) is stored flat with the canvas' row stride (rows * width - width + cols
-    values), so drawing it is one `np.minimum` on a contiguous slice of the flat canvas.
-    """
-
-    advance: int
-    paper: np.ndarray | None
-    rows: int
-    cols: int
-    dx: int
-    dy: int
-    notdef: int
-    glyphs: tuple[int, ...]  # glyph ids in visual order
-    source: tuple  # (font index, script, right-to-left, language, text): its cache key
-
-    def paper_2d(self, stride: int) -> np.ndarray:
-        """The (rows, cols) view of `paper` (for drawing clipped at the canvas edges)."""
-        return as_strided(self.paper, shape=(self.rows, self.cols), strides=(stride, 1), writeable=False)
-
+`paper` (255 = blank) is stored flat with the canvas' row stride (rows * width - width + cols
+values), so drawing it is one `np.minimum` on a contiguous slice of the flat canvas.
+"""
 
 Item = tuple[Strip, int]  # a strip and its bidi level
+
+ShapedWord = tuple[tuple[Item, ...], int, tuple[Item, ...], int]
+"""A word ready for line filling: (items, width, its trailing spaces' items, their width)."""
+
+
+def _paper_2d(strip: Strip, stride: int) -> np.ndarray:
+    """The (rows, cols) view of a strip's paper (for drawing clipped at the canvas edges)."""
+    _, paper, rows, cols = strip[:4]
+    return as_strided(paper, shape=(rows, cols), strides=(stride, 1), writeable=False)
 
 
 class PlacedRun(NamedTuple):
@@ -112,24 +115,28 @@ class PlacedRun(NamedTuple):
     glyphs: tuple[int, ...]
 
 
-class ShapedWord(NamedTuple):
-    """A word ready for line filling: its items and width, then its trailing spaces' items and width."""
+def _hold_nested(value: tuple, held: list) -> None:
+    """Append every still-tracked tuple nested in a new cache entry to `held`, a long-lived list.
 
-    items: tuple[Item, ...]
-    need: int
-    spaces: tuple[Item, ...]
-    space_width: int
-
-
-def _remember(cache: dict, key: tuple, value: object) -> None:
-    """Store in a bounded cache: emptied whole at CACHE_LIMIT entries."""
-    if len(cache) >= CACHE_LIMIT:
-        cache.clear()
-    cache[key] = value
+    Why: CPython stops tracking a tuple of untracked values (ints, strings, arrays) when a
+    collection finds it, but it visits a new nested structure outer level first (inner tuples
+    reachable only through it are queued behind it), so each collection frees one level and
+    the rest is promoted to the oldest generation, whose full collections then walk it: the
+    0.1-0.2 s stalls of docs/rendering.md. Referenced from an old list, the inner tuples stay in
+    creation order (inner first) and the first young collection untracks the whole entry.
+    """
+    stack = [value]
+    while stack:
+        for child in stack.pop():
+            if type(child) is tuple and gc.is_tracked(child):
+                held.append(child)
+                stack.append(child)
+    if len(held) > HELD_LIMIT:  # long since seen by a collection: let go
+        held.clear()
 
 
 def _width(items: Sequence[Item]) -> int:
-    return sum(strip.advance for strip, _ in items)
+    return sum(strip[0] for strip, _ in items)
 
 
 def _round_up(value: int, step: int) -> int:
@@ -146,12 +153,12 @@ def _flat_strip(coverage: np.ndarray | None, dx: int, dy: int, stride: int) -> S
     """Paper for ink `coverage` (rows, cols) laid out with the canvas' row stride; ink wider than
     the canvas is cropped (a cluster that wide can never be seen whole)."""
     if coverage is None:
-        return Strip(0, None, 0, 0, dx, dy, 0, (), ())
+        return (0, None, 0, 0, dx, dy, 0, (), ())
     coverage = coverage[:, :stride]
     rows, cols = coverage.shape
     paper = np.full(rows * stride, 255, dtype=np.uint8)
     paper.reshape(rows, stride)[:, :cols] = 255 - coverage
-    return Strip(0, paper[: (rows - 1) * stride + cols], rows, cols, dx, dy, 0, (), ())
+    return (0, paper[: (rows - 1) * stride + cols], rows, cols, dx, dy, 0, (), ())
 
 
 def _shaped(font: Font, key: tuple) -> hb.Buffer:
@@ -199,21 +206,24 @@ class Renderer:
         self._strips: dict[tuple, Strip] = {}
         self._glyph_strips: dict[tuple[int, int], Strip] = {}
         self._strip_bytes = 0
+        self._held: list[tuple] = []
 
     # --- shaping ---------------------------------------------------------------------------
-    def _shape(self, font: Font, script: str, rtl: bool, lang: str | None, text: str) -> Strip:
-        key = (font.index, script, rtl, lang, text)
+    def _shape(self, font_index: int, script: str, rtl: bool, lang: str | None, text: str) -> Strip:
+        key = (font_index, script, rtl, lang, text)
         strip = self._strips.get(key)
         if strip is None:
-            strip = self._rasterize(font, key)
+            strip = self._rasterize(self.fonts.fonts[font_index], key)
             if len(text) <= CACHED_TEXT_MAX:
                 self._account(strip)
                 self._strips[key] = strip
+                _hold_nested(strip, self._held)
         return strip
 
     def _account(self, strip: Strip) -> None:
         """Count a cached strip's bytes; past the budget, empty every cache that holds strips."""
-        self._strip_bytes += STRIP_OVERHEAD + (0 if strip.paper is None else strip.paper.nbytes)
+        paper = strip[1]
+        self._strip_bytes += STRIP_OVERHEAD + (0 if paper is None else paper.nbytes)
         if self._strip_bytes > STRIP_CACHE_BYTES:
             self._strips.clear()
             self._shaped_units.clear()
@@ -240,56 +250,57 @@ class Renderer:
         reach_x, reach_y = 2 * self.config.width, 2 * self.config.height
         for glyph_id, pos in zip(glyphs, buf.glyph_positions):
             glyph = self._glyph_strip(font, glyph_id)
-            if glyph.paper is not None:
-                row = glyph.dy - _round26(pos.y_offset)
-                col = glyph.dx + _round26(pen + pos.x_offset)
+            if glyph[1] is not None:
+                row = glyph[5] - _round26(pos.y_offset)
+                col = glyph[4] + _round26(pen + pos.x_offset)
                 if -reach_x < col < reach_x and -reach_y < row < reach_y:
                     placed.append((row, col, glyph))
             pen += pos.x_advance
         advance, notdef = _round26(pen), glyphs.count(0)
         if not placed:
-            return Strip(advance, None, 0, 0, 0, 0, notdef, glyphs, key)
+            return (advance, None, 0, 0, 0, 0, notdef, glyphs, key)
         top = min(row for row, _, _ in placed)
         left = min(col for _, col, _ in placed)
-        rows = max(row + glyph.rows for row, _, glyph in placed) - top
-        cols = max(col + glyph.cols for _, col, glyph in placed) - left
+        rows = max(row + glyph[2] for row, _, glyph in placed) - top
+        cols = max(col + glyph[3] for _, col, glyph in placed) - left
         stride = self.config.width
         if cols <= stride:  # the usual case: compose directly in the flat layout
             paper = np.full((rows - 1) * stride + cols, 255, dtype=np.uint8)
             for row, col, glyph in placed:
                 start = (row - top) * stride + col - left
-                target = paper[start : start + glyph.paper.size]
-                np.minimum(target, glyph.paper, out=target)
-            return Strip(advance, paper, rows, cols, left, top, notdef, glyphs, key)
+                ink = glyph[1]
+                target = paper[start : start + ink.size]
+                np.minimum(target, ink, out=target)
+            return (advance, paper, rows, cols, left, top, notdef, glyphs, key)
         canvas = np.full((rows, cols), 255, dtype=np.uint8)
         for row, col, glyph in placed:
-            target = canvas[row - top : row - top + glyph.rows, col - left : col - left + glyph.cols]
-            np.minimum(target, glyph.paper_2d(stride), out=target)
-        wide = _flat_strip(255 - canvas, left, top, stride)  # cropped to the canvas width
-        return wide._replace(advance=advance, notdef=notdef, glyphs=glyphs, source=key)
+            target = canvas[row - top : row - top + glyph[2], col - left : col - left + glyph[3]]
+            np.minimum(target, _paper_2d(glyph, stride), out=target)
+        _, paper, rows, cols, dx, dy = _flat_strip(255 - canvas, left, top, stride)[:6]  # cropped to the canvas width
+        return (advance, paper, rows, cols, dx, dy, notdef, glyphs, key)
 
     # --- layout ----------------------------------------------------------------------------
     def _items(self, text: str, pieces: tuple[Piece, ...], levels: list[int] | None, lang: str | None) -> list[Item]:
         """Shaped strips and bidi levels of pieces of `text`, split further where the level changes."""
         items = []
-        for piece in pieces:
-            start, end = piece.start, piece.end
+        for start, end, script, font in pieces:
             if levels is None:
-                items.append((self._shape(piece.font, piece.script, False, lang, text[start:end]), 0))
+                items.append((self._shape(font, script, False, lang, text[start:end]), 0))
                 continue
             run_start = start
             for i in range(start + 1, end + 1):
                 if i == end or levels[i] != levels[run_start]:
                     level = levels[run_start]
-                    strip = self._shape(piece.font, piece.script, level % 2 == 1, lang, text[run_start:i])
+                    strip = self._shape(font, script, level % 2 == 1, lang, text[run_start:i])
                     items.append((strip, level))
                     run_start = i
         return items
 
     def _shape_word(self, token: str, word: Word, levels: list[int] | None, lang: str | None) -> ShapedWord:
-        items = tuple(self._items(token, word.pieces, levels, lang))
-        spaces = tuple(self._items(token, (word.space,), levels, lang)) if word.space else ()
-        return ShapedWord(items, _width(items), spaces, _width(spaces))
+        pieces, space = word
+        items = tuple(self._items(token, pieces, levels, lang))
+        spaces = tuple(self._items(token, (space,), levels, lang)) if space else ()
+        return items, _width(items), spaces, _width(spaces)
 
     def _shaped_units_of(
         self, paragraph: str, cjk_face: int, lang: str | None, levels: list[int] | None
@@ -312,23 +323,28 @@ class Renderer:
             if cached is None:
                 word, next_script = itemize_unit(unit, script, self.fonts, cjk_face)
                 cached = word, self._shape_word(unit, word, unit_levels, lang), next_script
-                _remember(self._shaped_units, key, cached)
+                if len(self._shaped_units) >= CACHE_LIMIT:
+                    self._shaped_units.clear()
+                self._shaped_units[key] = cached
+                _hold_nested(key, self._held)
+                _hold_nested(cached, self._held)
             word, shaped, script = cached
             yield unit, word, unit_levels, shaped
 
     def _grapheme_widths(self, unit: str, word: Word, lang: str | None) -> tuple[list[int], list[int]]:
         """Grapheme starts of a unit's core (relative to its first piece) and each grapheme's
         advance in 26.6, from one shaping of each piece (nothing rasterized)."""
-        base = word.pieces[0].start
-        text = unit[base : word.pieces[-1].end]
+        pieces = word[0]
+        base = pieces[0][0]
+        text = unit[base : pieces[-1][1]]
         bounds = grapheme_starts(text) + [len(text)]
         owner = [0] * len(text)
         for index in range(len(bounds) - 1):
             owner[bounds[index] : bounds[index + 1]] = [index] * (bounds[index + 1] - bounds[index])
         widths = [0] * (len(bounds) - 1)
-        for piece in word.pieces:
-            buf = _shaped(piece.font, (piece.font.index, piece.script, False, lang, unit[piece.start : piece.end]))
-            offset = piece.start - base
+        for start, end, script, font in pieces:
+            buf = _shaped(self.fonts.fonts[font], (font, script, False, lang, unit[start:end]))
+            offset = start - base
             for info, pos in zip(buf.glyph_infos, buf.glyph_positions):  # clusters are code point offsets
                 widths[owner[offset + info.cluster]] += pos.x_advance
         return bounds, widths
@@ -337,19 +353,17 @@ class Renderer:
         """A unit wider than a whole line, cut at grapheme boundaries into at most `max_lines`
         line-sized parts: greedy on the measured advances, each part shaped once (and again,
         one grapheme shorter, in the rare case shaping across the cut made it wider)."""
-        base = word.pieces[0].start
+        pieces = word[0]
+        base = pieces[0][0]
         bounds, widths = measured
-        text = unit[base : word.pieces[-1].end]
+        text = unit[base : pieces[-1][1]]
         count = len(bounds) - 1
         room = self.avail * 64
 
         def part(lo: int, hi: int) -> list[Item]:
-            pieces = tuple(
-                Piece(max(p.start, base + bounds[lo]), min(p.end, base + bounds[hi]), p.script, p.font)
-                for p in word.pieces
-                if p.end > base + bounds[lo] and p.start < base + bounds[hi]
-            )
-            return self._items(unit, pieces, levels, lang)
+            lo, hi = base + bounds[lo], base + bounds[hi]
+            cut = tuple((max(start, lo), min(end, hi), script, font) for start, end, script, font in pieces if end > lo and start < hi)
+            return self._items(unit, cut, levels, lang)
 
         parts = []
         first = 0
@@ -386,16 +400,16 @@ class Renderer:
         for unit, word, unit_levels, shaped in self._shaped_units_of(paragraph, cjk_face, lang, levels):
             measured = None
             if shaped is None:  # a long unit: shaped (uncached) only if it can fit on a line
-                measured = self._grapheme_widths(unit, word, lang) if word.pieces else ([0], [])
+                measured = self._grapheme_widths(unit, word, lang) if word[0] else ([0], [])
                 if _round26(sum(measured[1])) <= avail:
                     shaped = self._shape_word(unit, word, unit_levels, lang)
             if shaped is not None:
-                word_spaces = shaped.spaces
+                word_spaces = shaped[2]
                 if self.config.grid:
                     shaped = self._snapped(shaped)
                 items, need, spaces, space_width = shaped
             else:
-                word_spaces = tuple(self._items(unit, (word.space,), unit_levels, lang)) if word.space else ()
+                word_spaces = tuple(self._items(unit, (word[1],), unit_levels, lang)) if word[1] else ()
                 items, need, spaces, space_width = (), avail + 1, word_spaces, _width(word_spaces)
             if line and width + need > avail:
                 lines.append(line)
@@ -411,7 +425,7 @@ class Renderer:
                 items = parts[-1]
                 need = _width(items)
                 if self.config.grid:
-                    items, need = self._snapped(ShapedWord(tuple(items), need, word_spaces, 0))[:2]
+                    items, need = self._snapped((tuple(items), need, word_spaces, 0))[:2]
             line.extend(trailing)
             line.extend(items)
             trailing = spaces
@@ -434,10 +448,10 @@ class Renderer:
         if padded > self.avail >= need:
             padded = _round_up(need, grid)
         if padded == need:
-            return ShapedWord(tuple(items), need, (), 0)
+            return tuple(items), need, (), 0
         level = (spaces or items or ((None, 0),))[-1][1]
-        pad = Strip(padded - need, None, 0, 0, 0, 0, 0, (), ())
-        return ShapedWord(tuple(items) + ((pad, level),), padded, (), 0)
+        pad = (padded - need, None, 0, 0, 0, 0, 0, (), ())
+        return tuple(items) + ((pad, level),), padded, (), 0
 
     # --- drawing ---------------------------------------------------------------------------
     def _cjk_face_and_lang(self, text: str) -> tuple[int, str | None]:
@@ -478,7 +492,7 @@ class Renderer:
         placed = []
         for strip, _ in line:
             placed.append((x, strip))
-            x += strip.advance
+            x += strip[0]
         return placed
 
     def render(self, text: str) -> Rendered:
@@ -501,11 +515,12 @@ class Renderer:
         for line, base, bidi in self._laid_out(text)[0]:
             runs = []
             for x, strip in self._placed(line, base, bidi):
-                if not strip.source:
+                glyphs, source = strip[7:]
+                if not source:
                     continue  # grid padding: nothing drawn
-                font_index, script, rtl, _, piece = strip.source
+                font_index, script, rtl, _, piece = source
                 font = self.fonts.fonts[font_index]
-                runs.append(PlacedRun(x, font.file, font.face_index, script, rtl, piece, strip.glyphs))
+                runs.append(PlacedRun(x, font.file, font.face_index, script, rtl, piece, glyphs))
             laid_out.append(runs)
         return laid_out
 
@@ -522,9 +537,9 @@ class Renderer:
                 unit = paragraph[start:end]
                 start = end
                 word, script = itemize_unit(unit, script, self.fonts, cjk_face)
-                for piece in word.pieces:
-                    chunk = unit[piece.start : piece.end]
-                    buf = _shaped(piece.font, (piece.font.index, piece.script, False, lang, chunk))
+                for start, end, script, font in word[0]:
+                    chunk = unit[start:end]
+                    buf = _shaped(self.fonts.fonts[font], (font, script, False, lang, chunk))
                     # clusters are code point offsets (uharfbuzz adds str as UTF-32)
                     found.extend(chunk[info.cluster] for info in buf.glyph_infos if info.codepoint == 0)
         return found
@@ -555,11 +570,12 @@ class Renderer:
     def _draw_clipped(canvas: np.ndarray, strip: Strip, top: int, left: int, band: tuple[int, int]) -> None:
         """Draw the part of a strip that lies on the canvas and within its line's band of rows."""
         width = canvas.shape[1]
+        rows, cols = strip[2:4]
         r0, c0 = max(top, band[0], 0), max(left, 0)
-        r1, c1 = min(top + strip.rows, band[1], canvas.shape[0]), min(left + strip.cols, width)
+        r1, c1 = min(top + rows, band[1], canvas.shape[0]), min(left + cols, width)
         if r0 < r1 and c0 < c1:
             target = canvas[r0:r1, c0:c1]
-            paper = strip.paper_2d(width)[r0 - top : r1 - top, c0 - left : c1 - left]
+            paper = _paper_2d(strip, width)[r0 - top : r1 - top, c0 - left : c1 - left]
             np.minimum(target, paper, out=target)
 
 

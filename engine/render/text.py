@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import NamedTuple
 
 from fontTools.unicodedata import script as _script_of
 
@@ -26,16 +25,14 @@ CHAR_CACHE_LIMIT = 1 << 16  # memoised characters (fuzzed text visits every plan
 _PREPENDED_FORMATS = frozenset((0x0600, 0x0601, 0x0602, 0x0603, 0x0604, 0x0605, 0x06DD, 0x070F, 0x08E2, 0x110BD))
 
 
-class CharInfo(NamedTuple):
-    script: str
-    ignorable: bool  # default-ignorable: needs no glyph of its own (ZWJ, VS, bidi controls...)
+# (script, default-ignorable) per character. Plain tuples of str and bool, which the garbage
+# collector stops tracking (a NamedTuple stays tracked): the memo may hold 65,536 of them.
+_INFO: dict[str, tuple[str, bool]] = {}
 
 
-_INFO: dict[str, CharInfo] = {}
-
-
-def char_info(ch: str) -> CharInfo:
-    """Script and ignorability of one character (memoised: called per character)."""
+def char_info(ch: str) -> tuple[str, bool]:
+    """Script and whether the character is default-ignorable (needs no glyph of its own: ZWJ,
+    variation selectors, bidi controls...). Memoised: called per character."""
     info = _INFO.get(ch)
     if info is None:
         category = unicodedata.category(ch)
@@ -43,7 +40,7 @@ def char_info(ch: str) -> CharInfo:
         ignorable = (
             category == "Cf" or 0xFE00 <= cp <= 0xFE0F or 0xE0100 <= cp <= 0xE01EF or cp in (0x034F, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x3164, 0xFFA0)
         ) and cp not in _PREPENDED_FORMATS  # these format characters draw (Arabic number signs)
-        info = CharInfo(_script_of(ch), ignorable)
+        info = (_script_of(ch), ignorable)
         if len(_INFO) >= CHAR_CACHE_LIMIT:
             _INFO.clear()
         _INFO[ch] = info
