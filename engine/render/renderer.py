@@ -38,7 +38,7 @@ _HANGUL = re.compile("[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]")
 # Cache bounds, per Renderer (each cache is emptied whole when full: cheap, and no pixel changes).
 CACHE_LIMIT = 20_000  # shaped line-break units kept
 STRIP_CACHE_BYTES = 64 << 20  # rasterized pieces and glyphs kept, counting STRIP_OVERHEAD each
-STRIP_OVERHEAD = 512  # bytes of Python objects per cached strip beyond its pixels
+STRIP_OVERHEAD = 640  # bytes of Python objects per cached strip beyond its pixels (tuple, array, key, glyph ids; on average)
 CACHED_TEXT_MAX = 64  # longer units and pieces are pathological (no break chance): never cached
 HELD_LIMIT = 1 << 16  # references kept to new cache entries' inner tuples (see _hold_nested)
 
@@ -156,9 +156,9 @@ def _flat_strip(coverage: np.ndarray | None, dx: int, dy: int, stride: int) -> S
         return (0, None, 0, 0, dx, dy, 0, (), ())
     coverage = coverage[:, :stride]
     rows, cols = coverage.shape
-    paper = np.full(rows * stride, 255, dtype=np.uint8)
-    paper.reshape(rows, stride)[:, :cols] = 255 - coverage
-    return (0, paper[: (rows - 1) * stride + cols], rows, cols, dx, dy, 0, (), ())
+    paper = np.full((rows - 1) * stride + cols, 255, dtype=np.uint8)
+    as_strided(paper, shape=(rows, cols), strides=(stride, 1))[:] = 255 - coverage
+    return (0, paper, rows, cols, dx, dy, 0, (), ())
 
 
 def _shaped(font: Font, key: tuple) -> hb.Buffer:
@@ -223,12 +223,13 @@ class Renderer:
     def _account(self, strip: Strip) -> None:
         """Count a cached strip's bytes; past the budget, empty every cache that holds strips."""
         paper = strip[1]
-        self._strip_bytes += STRIP_OVERHEAD + (0 if paper is None else paper.nbytes)
-        if self._strip_bytes > STRIP_CACHE_BYTES:
+        size = STRIP_OVERHEAD + (0 if paper is None else paper.nbytes)
+        if self._strip_bytes + size > STRIP_CACHE_BYTES:
             self._strips.clear()
             self._shaped_units.clear()
             self._glyph_strips.clear()
             self._strip_bytes = 0
+        self._strip_bytes += size
 
     def _glyph_strip(self, font: Font, glyph_id: int) -> Strip:
         """One glyph's bitmap as flat paper with the canvas stride (the unit strips are built of)."""
