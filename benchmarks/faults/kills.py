@@ -52,6 +52,21 @@ class Collection:
         return Counter([("image", str(p.resolve()), "") for p in self.photos] + [("text", "", t) for t in self.texts])
 
 
+def timed(*args: object) -> tuple[subprocess.CompletedProcess, float]:
+    """Run `engine ARGS` to the end (bounded generously: a shared machine can stall a run for minutes);
+    its result and its length in seconds."""
+    started = time.monotonic()
+    result = run_engine(*args, timeout=1800)
+    return result, time.monotonic() - started
+
+
+def _whole_run(*args: object) -> float:
+    """The length of an uninterrupted `engine ARGS`, which must succeed."""
+    result, seconds = timed(*args)
+    assert result.returncode == 0, result.stderr.decode("utf-8", "replace")[-2000:]
+    return seconds
+
+
 def _check(directory: Path, expected: dict[str, Counter]) -> tuple[str | None, dict]:
     """Which expected state (by name) the index is in, if any."""
     state = index_state(directory)
@@ -77,19 +92,18 @@ def probe_build(work: Path, kills: int, seed: int) -> dict:
     a, b = Collection(work, "build-a", 400, 16, 0), Collection(work, "build-b", 400, 16, 100)
     index = work / "build-index"
     assert run_engine("index", "build", "--model", MODEL, "--out", index, *a.args()).returncode == 0
-    started = time.monotonic()
-    assert run_engine("index", "build", "--model", MODEL, "--out", index, *b.args()).returncode == 0
-    duration = time.monotonic() - started
-    rng, current, records = random.Random(seed), b, []
-    for moment in stratified(duration, kills, rng):
+    duration = _whole_run("index", "build", "--model", MODEL, "--out", index, *b.args())
+    first, rng, current, records = duration, random.Random(seed), b, []
+    for fraction in stratified(kills, rng):
         target = a if current is b else b
-        outcome = kill_at(engine_cmd("index", "build", "--model", MODEL, "--out", index, *target.args()), moment)
+        outcome = kill_at(engine_cmd("index", "build", "--model", MODEL, "--out", index, *target.args()), fraction * duration)
         after, _ = _check(index, {"previous": current.rows(), "new": target.rows()})
-        rerun = run_engine("index", "build", "--model", MODEL, "--out", index, *target.args())
+        rerun, seconds = timed("index", "build", "--model", MODEL, "--out", index, *target.args())
+        duration = seconds if rerun.returncode == 0 else duration
         final, _ = _check(index, {"new": target.rows()})
-        records.append(_record("build", outcome, after, rerun, final, leftovers(index)))
+        records.append({**_record("build", outcome, after, rerun, final, leftovers(index)), "run_s": round(seconds, 2)})
         current = target
-    return {"duration_s": round(duration, 2), "runs": records}
+    return {"duration_s": round(first, 2), "runs": records}
 
 
 def probe_add(work: Path, kills: int, seed: int) -> dict:
@@ -104,20 +118,19 @@ def probe_add(work: Path, kills: int, seed: int) -> dict:
         texts = chunks[i].texts + (chunks[i - 1].texts if i else [])
         return ["index", "add", index, "--texts", write_texts(work / f"add-{i}-all.txt", texts), "--images", chunks[i].folder, "--workers", 0]
 
-    started = time.monotonic()
-    assert run_engine(*add_args(0)).returncode == 0
-    duration = time.monotonic() - started
+    duration = _whole_run(*add_args(0))
     expected += chunks[0].rows()
-    rng, records = random.Random(seed + 1), []
-    for i, moment in enumerate(stratified(duration, kills, rng), start=1):
+    first, rng, records = duration, random.Random(seed + 1), []
+    for i, fraction in enumerate(stratified(kills, rng), start=1):
         grown = expected + chunks[i].rows()
-        outcome = kill_at(engine_cmd(*add_args(i)), moment)
+        outcome = kill_at(engine_cmd(*add_args(i)), fraction * duration)
         after, _ = _check(index, {"previous": expected, "new": grown})
-        rerun = run_engine(*add_args(i))
+        rerun, seconds = timed(*add_args(i))
+        duration = seconds if rerun.returncode == 0 else duration
         final, _ = _check(index, {"new": grown})
-        records.append(_record("add", outcome, after, rerun, final, leftovers(index)))
+        records.append({**_record("add", outcome, after, rerun, final, leftovers(index)), "run_s": round(seconds, 2)})
         expected = grown
-    return {"duration_s": round(duration, 2), "runs": records}
+    return {"duration_s": round(first, 2), "runs": records}
 
 
 TRAIN_STEPS = 24
@@ -198,20 +211,20 @@ def probe_train(work: Path, kills: int, seed: int) -> dict:
     cache = work / "train-cache"
     cold, reference = work / "train-cold", work / "train-reference"
     assert run_engine(*_train_args(cold, cache, False)).returncode == 0
-    started = time.monotonic()
-    assert run_engine(*_train_args(reference, cache, False)).returncode == 0
-    duration = time.monotonic() - started
+    duration = _whole_run(*_train_args(reference, cache, False))
     expected = _losses(reference)
-    rng, records = random.Random(seed + 2), []
-    for i, moment in enumerate(stratified(duration, kills, rng)):
+    first, rng, records = duration, random.Random(seed + 2), []
+    for i, fraction in enumerate(stratified(kills, rng)):
         out = work / f"train-{i}"
-        outcome = kill_at(engine_cmd(*_train_args(out, cache, False)), moment)
+        outcome = kill_at(engine_cmd(*_train_args(out, cache, False)), fraction * duration)
+        if not outcome["killed"]:  # it ran to the end first: the latest length of a whole run
+            duration = outcome["lived_s"]
         try:
             step = _checkpoint_step(out) if out.exists() else None
             opened = True
         except Exception:  # the checkpoint a kill left must load; anything else is a finding
             step, opened = None, False
-        rerun = run_engine(*_train_args(out, cache, step is not None))
+        rerun, _ = timed(*_train_args(out, cache, step is not None))
         losses = _losses(out) if rerun.returncode == 0 else {}
         records.append(
             {
@@ -228,7 +241,7 @@ def probe_train(work: Path, kills: int, seed: int) -> dict:
         )
         shutil.rmtree(out)
     return {
-        "duration_s": round(duration, 2),
+        "duration_s": round(first, 2),
         "steps": TRAIN_STEPS,
         "threads": os.environ.get("OMP_NUM_THREADS") or f"default ({os.cpu_count()} cores)",
         "uninterrupted_diff": _max_diff(_losses(cold), expected),
