@@ -29,7 +29,8 @@ from benchmarks.faults.common import (
     one_line_error,
     quiet_env,
     run_engine,
-    stratified,
+    moments,
+    run_length,
     table,
     write_texts,
 )
@@ -58,6 +59,11 @@ def timed(*args: object) -> tuple[subprocess.CompletedProcess, float]:
     started = time.monotonic()
     result = run_engine(*args, timeout=1800)
     return result, time.monotonic() - started
+
+
+def _lengths(outcome: dict, rerun: subprocess.CompletedProcess | None, seconds: float) -> list[float]:
+    """Whole-run lengths an iteration measured: the killed run's, if it ended first, and the rerun's."""
+    return [outcome["lived_s"]] * (not outcome["killed"]) + [seconds] * (rerun is not None and rerun.returncode == 0)
 
 
 def _whole_run(*args: object) -> float:
@@ -92,18 +98,18 @@ def probe_build(work: Path, kills: int, seed: int) -> dict:
     a, b = Collection(work, "build-a", 400, 16, 0), Collection(work, "build-b", 400, 16, 100)
     index = work / "build-index"
     assert run_engine("index", "build", "--model", MODEL, "--out", index, *a.args()).returncode == 0
-    duration = _whole_run("index", "build", "--model", MODEL, "--out", index, *b.args())
-    first, rng, current, records = duration, random.Random(seed), b, []
-    for fraction in stratified(kills, rng):
+    lengths = [_whole_run("index", "build", "--model", MODEL, "--out", index, *b.args())]
+    rng, current, records = random.Random(seed), b, []
+    for fraction in moments(kills, rng, records):
         target = a if current is b else b
-        outcome = kill_at(engine_cmd("index", "build", "--model", MODEL, "--out", index, *target.args()), fraction * duration)
+        outcome = kill_at(engine_cmd("index", "build", "--model", MODEL, "--out", index, *target.args()), fraction * run_length(lengths))
         after, _ = _check(index, {"previous": current.rows(), "new": target.rows()})
         rerun, seconds = timed("index", "build", "--model", MODEL, "--out", index, *target.args())
-        duration = seconds if rerun.returncode == 0 else duration
+        lengths += _lengths(outcome, rerun, seconds)
         final, _ = _check(index, {"new": target.rows()})
         records.append({**_record("build", outcome, after, rerun, final, leftovers(index)), "run_s": round(seconds, 2)})
         current = target
-    return {"duration_s": round(first, 2), "runs": records}
+    return {"duration_s": round(lengths[0], 2), "runs": records}
 
 
 def probe_add(work: Path, kills: int, seed: int) -> dict:
@@ -112,25 +118,25 @@ def probe_add(work: Path, kills: int, seed: int) -> dict:
     index = work / "add-index"
     assert run_engine("index", "build", "--model", MODEL, "--out", index, *base.args()).returncode == 0
     expected = base.rows()
-    chunks = [Collection(work, f"add-{i}", 20, 2, 300 + 2 * i) for i in range(kills + 1)]
+    chunks = [Collection(work, f"add-{i}", 20, 2, 300 + 2 * i) for i in range(2 * kills + 1)]
 
     def add_args(i: int) -> list[object]:  # chunk i plus the texts of chunk i-1 again: they must not be added twice
         texts = chunks[i].texts + (chunks[i - 1].texts if i else [])
         return ["index", "add", index, "--texts", write_texts(work / f"add-{i}-all.txt", texts), "--images", chunks[i].folder, "--workers", 0]
 
-    duration = _whole_run(*add_args(0))
+    lengths = [_whole_run(*add_args(0))]
     expected += chunks[0].rows()
-    first, rng, records = duration, random.Random(seed + 1), []
-    for i, fraction in enumerate(stratified(kills, rng), start=1):
+    rng, records = random.Random(seed + 1), []
+    for i, fraction in enumerate(moments(kills, rng, records), start=1):
         grown = expected + chunks[i].rows()
-        outcome = kill_at(engine_cmd(*add_args(i)), fraction * duration)
+        outcome = kill_at(engine_cmd(*add_args(i)), fraction * run_length(lengths))
         after, _ = _check(index, {"previous": expected, "new": grown})
         rerun, seconds = timed(*add_args(i))
-        duration = seconds if rerun.returncode == 0 else duration
+        lengths += _lengths(outcome, rerun, seconds)
         final, _ = _check(index, {"new": grown})
         records.append({**_record("add", outcome, after, rerun, final, leftovers(index)), "run_s": round(seconds, 2)})
         expected = grown
-    return {"duration_s": round(first, 2), "runs": records}
+    return {"duration_s": round(lengths[0], 2), "runs": records}
 
 
 TRAIN_STEPS = 24
@@ -211,14 +217,13 @@ def probe_train(work: Path, kills: int, seed: int) -> dict:
     cache = work / "train-cache"
     cold, reference = work / "train-cold", work / "train-reference"
     assert run_engine(*_train_args(cold, cache, False)).returncode == 0
-    duration = _whole_run(*_train_args(reference, cache, False))
+    lengths = [_whole_run(*_train_args(reference, cache, False))]
     expected = _losses(reference)
-    first, rng, records = duration, random.Random(seed + 2), []
-    for i, fraction in enumerate(stratified(kills, rng)):
+    rng, records = random.Random(seed + 2), []
+    for i, fraction in enumerate(moments(kills, rng, records)):
         out = work / f"train-{i}"
-        outcome = kill_at(engine_cmd(*_train_args(out, cache, False)), fraction * duration)
-        if not outcome["killed"]:  # it ran to the end first: the latest length of a whole run
-            duration = outcome["lived_s"]
+        outcome = kill_at(engine_cmd(*_train_args(out, cache, False)), fraction * run_length(lengths))
+        lengths += _lengths(outcome, None, 0.0)
         try:
             step = _checkpoint_step(out) if out.exists() else None
             opened = True
@@ -241,7 +246,7 @@ def probe_train(work: Path, kills: int, seed: int) -> dict:
         )
         shutil.rmtree(out)
     return {
-        "duration_s": round(first, 2),
+        "duration_s": round(lengths[0], 2),
         "steps": TRAIN_STEPS,
         "threads": os.environ.get("OMP_NUM_THREADS") or f"default ({os.cpu_count()} cores)",
         "uninterrupted_diff": _max_diff(_losses(cold), expected),
