@@ -95,7 +95,7 @@ def _record(kind: str, outcome: dict, after_kill: str | None, rerun: subprocess.
 
 def probe_build(work: Path, kills: int, seed: int) -> dict:
     """Kill a build that replaces an index; the old index must survive and the next build succeed."""
-    a, b = Collection(work, "build-a", 400, 16, 0), Collection(work, "build-b", 400, 16, 100)
+    a, b = Collection(work, "build-a", 200, 8, 0), Collection(work, "build-b", 200, 8, 100)
     index = work / "build-index"
     assert run_engine("index", "build", "--model", MODEL, "--out", index, *a.args()).returncode == 0
     lengths = [_whole_run("index", "build", "--model", MODEL, "--out", index, *b.args())]
