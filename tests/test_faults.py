@@ -89,3 +89,33 @@ def test_index_state_reads_counts(served):
     _, index = served
     state = index_state(index)
     assert state["count"] == 208 and state["ids_ok"] and state["answers"]
+
+
+def test_position_embedding_gradients_are_the_same_on_every_run():
+    """Training on 2 threads was not reproducible: the position lookup's backward added rows with atomics."""
+    import torch
+
+    from engine.model.config import architecture
+    from engine.model.vit import PatchEmbed
+
+    torch.manual_seed(0)
+    embed = PatchEmbed(architecture("cpu-small"))
+    pages = torch.full((64, 112, 112), 255, dtype=torch.uint8)  # rendered text: ink in some patches, blank paper elsewhere
+    for row in range(64):
+        ink = torch.randint(0, 2, (7, 7), dtype=torch.bool)
+        pages[row] = torch.where(ink.repeat_interleave(16, 0).repeat_interleave(16, 1), torch.randint(0, 200, (112, 112), dtype=torch.uint8), pages[row])
+    weights = torch.randn(64, 49, 192)
+
+    def gradient() -> torch.Tensor:
+        embed.zero_grad()
+        tokens, _ = embed(pages, drop=True)
+        (tokens * weights[:, : tokens.shape[1]]).sum().backward()
+        return embed.pos.grad.clone()
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        first = gradient()
+        assert all(torch.equal(first, gradient()) for _ in range(10))
+    finally:
+        torch.set_num_threads(threads)

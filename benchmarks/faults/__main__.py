@@ -51,6 +51,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.faults", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--probes", default=",".join(PROBES), help=f"comma-separated subset of {','.join(PROBES)}")
     parser.add_argument("--kills", type=int, default=30, help="SIGKILL moments per command (default 30)")
+    parser.add_argument(
+        "--kill-commands",
+        default=",".join(kills.COMMANDS),
+        help=f"the kills probe's parts, comma-separated subset of {','.join(kills.COMMANDS)} (to run it in parts)",
+    )
     parser.add_argument("--text-queries", type=int, default=10_000)
     parser.add_argument("--image-queries", type=int, default=1_000)
     parser.add_argument("--fuzz", type=int, default=10_000, help="fuzzed strings (default 10,000)")
@@ -65,6 +70,9 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(chosen) - set(PROBES)
     if unknown:
         parser.error(f"unknown probes: {', '.join(sorted(unknown))}")
+    commands = tuple(c.strip() for c in args.kill_commands.split(",") if c.strip())
+    if set(commands) - set(kills.COMMANDS):
+        parser.error(f"unknown kill commands: {', '.join(sorted(set(commands) - set(kills.COMMANDS)))}")
     work = args.work or Path(tempfile.mkdtemp(prefix="engine-faults-"))
     work.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("TQDM_DISABLE", "1")
@@ -81,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         started = time.monotonic()
         (work / name).mkdir(exist_ok=True)
         if name == "kills":
-            result = kills.run(work / "kills", args.kills, args.seed)
+            result = kills.run(work / "kills", args.kills, args.seed, commands)
             emit(name, kills.report(kills.summarise(result)), {"summary": kills.summarise(result), "runs": result}, started)
         elif name == "files":
             result = badfiles.probe(work / "files")

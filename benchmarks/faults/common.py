@@ -56,9 +56,19 @@ def kill_at(cmd: list[str], moment: float, timeout: float = 600) -> dict:
     return {"moment_s": round(moment, 3), "killed": not finished, "rc": process.returncode, "lived_s": round(time.monotonic() - started, 3)}
 
 
-def stratified(duration: float, count: int, rng) -> list[float]:
-    """`count` moments spread over (0, duration): one at a random point of each equal slice."""
-    return [(i + rng.random()) / count * duration for i in range(count)]
+def moments(count: int, rng, runs: list[dict]) -> Iterator[float]:
+    """Kill moments as fractions of a run's length: `count` spread over (0, 1), one at a random point
+    of each equal slice, then random ones until `count` of `runs` were killed (at most `count` more).
+    On a shared machine a run's length drifts, and a moment past the end of a run kills nothing."""
+    yield from ((i + rng.random()) / count for i in range(count))
+    while sum(r["killed"] for r in runs) < count and len(runs) < 2 * count:
+        yield rng.random()
+
+
+def run_length(samples: list[float]) -> float:
+    """What the next run will likely take: the shortest of the latest three whole runs (a moment
+    too early still kills; one too late does not)."""
+    return min(samples[-3:])
 
 
 def free_port() -> int:

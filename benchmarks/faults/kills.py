@@ -9,6 +9,7 @@ losses, step for step, as an uninterrupted one.
 from __future__ import annotations
 
 import json
+import os
 import random
 import resource
 import shutil
@@ -28,7 +29,8 @@ from benchmarks.faults.common import (
     one_line_error,
     quiet_env,
     run_engine,
-    stratified,
+    moments,
+    run_length,
     table,
     write_texts,
 )
@@ -49,6 +51,26 @@ class Collection:
 
     def rows(self) -> Counter:
         return Counter([("image", str(p.resolve()), "") for p in self.photos] + [("text", "", t) for t in self.texts])
+
+
+def timed(*args: object) -> tuple[subprocess.CompletedProcess, float]:
+    """Run `engine ARGS` to the end (bounded generously: a shared machine can stall a run for minutes);
+    its result and its length in seconds."""
+    started = time.monotonic()
+    result = run_engine(*args, timeout=1800)
+    return result, time.monotonic() - started
+
+
+def _lengths(outcome: dict, rerun: subprocess.CompletedProcess | None, seconds: float) -> list[float]:
+    """Whole-run lengths an iteration measured: the killed run's, if it ended first, and the rerun's."""
+    return [outcome["lived_s"]] * (not outcome["killed"]) + [seconds] * (rerun is not None and rerun.returncode == 0)
+
+
+def _whole_run(*args: object) -> float:
+    """The length of an uninterrupted `engine ARGS`, which must succeed."""
+    result, seconds = timed(*args)
+    assert result.returncode == 0, result.stderr.decode("utf-8", "replace")[-2000:]
+    return seconds
 
 
 def _check(directory: Path, expected: dict[str, Counter]) -> tuple[str | None, dict]:
@@ -73,22 +95,21 @@ def _record(kind: str, outcome: dict, after_kill: str | None, rerun: subprocess.
 
 def probe_build(work: Path, kills: int, seed: int) -> dict:
     """Kill a build that replaces an index; the old index must survive and the next build succeed."""
-    a, b = Collection(work, "build-a", 400, 16, 0), Collection(work, "build-b", 400, 16, 100)
+    a, b = Collection(work, "build-a", 200, 8, 0), Collection(work, "build-b", 200, 8, 100)
     index = work / "build-index"
     assert run_engine("index", "build", "--model", MODEL, "--out", index, *a.args()).returncode == 0
-    started = time.monotonic()
-    assert run_engine("index", "build", "--model", MODEL, "--out", index, *b.args()).returncode == 0
-    duration = time.monotonic() - started
+    lengths = [_whole_run("index", "build", "--model", MODEL, "--out", index, *b.args())]
     rng, current, records = random.Random(seed), b, []
-    for moment in stratified(duration, kills, rng):
+    for fraction in moments(kills, rng, records):
         target = a if current is b else b
-        outcome = kill_at(engine_cmd("index", "build", "--model", MODEL, "--out", index, *target.args()), moment)
+        outcome = kill_at(engine_cmd("index", "build", "--model", MODEL, "--out", index, *target.args()), fraction * run_length(lengths))
         after, _ = _check(index, {"previous": current.rows(), "new": target.rows()})
-        rerun = run_engine("index", "build", "--model", MODEL, "--out", index, *target.args())
+        rerun, seconds = timed("index", "build", "--model", MODEL, "--out", index, *target.args())
+        lengths += _lengths(outcome, rerun, seconds)
         final, _ = _check(index, {"new": target.rows()})
-        records.append(_record("build", outcome, after, rerun, final, leftovers(index)))
+        records.append({**_record("build", outcome, after, rerun, final, leftovers(index)), "run_s": round(seconds, 2)})
         current = target
-    return {"duration_s": round(duration, 2), "runs": records}
+    return {"duration_s": round(lengths[0], 2), "runs": records}
 
 
 def probe_add(work: Path, kills: int, seed: int) -> dict:
@@ -97,32 +118,31 @@ def probe_add(work: Path, kills: int, seed: int) -> dict:
     index = work / "add-index"
     assert run_engine("index", "build", "--model", MODEL, "--out", index, *base.args()).returncode == 0
     expected = base.rows()
-    chunks = [Collection(work, f"add-{i}", 20, 2, 300 + 2 * i) for i in range(kills + 1)]
+    chunks = [Collection(work, f"add-{i}", 20, 2, 300 + 2 * i) for i in range(2 * kills + 1)]
 
     def add_args(i: int) -> list[object]:  # chunk i plus the texts of chunk i-1 again: they must not be added twice
         texts = chunks[i].texts + (chunks[i - 1].texts if i else [])
         return ["index", "add", index, "--texts", write_texts(work / f"add-{i}-all.txt", texts), "--images", chunks[i].folder, "--workers", 0]
 
-    started = time.monotonic()
-    assert run_engine(*add_args(0)).returncode == 0
-    duration = time.monotonic() - started
+    lengths = [_whole_run(*add_args(0))]
     expected += chunks[0].rows()
     rng, records = random.Random(seed + 1), []
-    for i, moment in enumerate(stratified(duration, kills, rng), start=1):
+    for i, fraction in enumerate(moments(kills, rng, records), start=1):
         grown = expected + chunks[i].rows()
-        outcome = kill_at(engine_cmd(*add_args(i)), moment)
+        outcome = kill_at(engine_cmd(*add_args(i)), fraction * run_length(lengths))
         after, _ = _check(index, {"previous": expected, "new": grown})
-        rerun = run_engine(*add_args(i))
+        rerun, seconds = timed(*add_args(i))
+        lengths += _lengths(outcome, rerun, seconds)
         final, _ = _check(index, {"new": grown})
-        records.append(_record("add", outcome, after, rerun, final, leftovers(index)))
+        records.append({**_record("add", outcome, after, rerun, final, leftovers(index)), "run_s": round(seconds, 2)})
         expected = grown
-    return {"duration_s": round(duration, 2), "runs": records}
+    return {"duration_s": round(lengths[0], 2), "runs": records}
 
 
-TRAIN_STEPS = 16
+TRAIN_STEPS = 24
 
 
-def _train_args(out: Path, resume: bool) -> list[object]:
+def _train_args(out: Path, cache: Path, resume: bool) -> list[object]:
     return [
         "train",
         "--preset",
@@ -144,7 +164,7 @@ def _train_args(out: Path, resume: bool) -> list[object]:
         "--seed",
         0,
         "--cache-dir",
-        out / "cache",
+        cache,
         "--out",
         out,
         *(["--resume"] if resume else []),
@@ -161,6 +181,11 @@ def _losses(out: Path) -> dict[int, float]:
     return losses
 
 
+def _max_diff(losses: dict[int, float], expected: dict[int, float]) -> float | None:
+    diffs = [abs(losses[s] - expected[s]) for s in expected if s in losses]
+    return max(diffs) if diffs else None
+
+
 def _checkpoint_step(out: Path) -> int | None:
     """The step of the checkpoint a resume would continue from, after loading it as engine.load does."""
     import engine
@@ -175,32 +200,37 @@ def _checkpoint_step(out: Path) -> int | None:
     return int(read_config(directory)["step"])
 
 
-def _train_leftovers(out: Path) -> list[str]:
-    allowed = {"metrics.jsonl", "checkpoint", "cache"}
+def _train_leftovers(out: Path, cache: Path) -> list[str]:
+    allowed = {"metrics.jsonl", "checkpoint"}
     names = [p.name for p in out.iterdir() if p.name not in allowed]
-    names += [f"cache/{p.name}" for p in (out / "cache").glob("*") if ".tmp" in p.name]
+    names += [f"cache/{p.name}" for p in cache.glob("*") if ".tmp" in p.name]
     return sorted(names)
 
 
 def probe_train(work: Path, kills: int, seed: int) -> dict:
-    """Kill `engine train` at seeded moments, resume it, and compare its losses with an uninterrupted run."""
-    reference = work / "train-reference"
-    started = time.monotonic()
-    assert run_engine(*_train_args(reference, False)).returncode == 0
-    duration = time.monotonic() - started
+    """Kill `engine train` at seeded moments, resume it, and compare its losses with an uninterrupted run.
+
+    The first uninterrupted run fills the photo cache that every later run shares (a cold cache
+    would make each run several times longer); the second, warm, is the reference whose length
+    the kill moments spread over. The two must log the same losses too: training is reproducible
+    on the default thread count (see engine/model/vit.py, PatchEmbed)."""
+    cache = work / "train-cache"
+    cold, reference = work / "train-cold", work / "train-reference"
+    assert run_engine(*_train_args(cold, cache, False)).returncode == 0
+    lengths = [_whole_run(*_train_args(reference, cache, False))]
     expected = _losses(reference)
     rng, records = random.Random(seed + 2), []
-    for i, moment in enumerate(stratified(duration, kills, rng)):
+    for i, fraction in enumerate(moments(kills, rng, records)):
         out = work / f"train-{i}"
-        outcome = kill_at(engine_cmd(*_train_args(out, False)), moment)
+        outcome = kill_at(engine_cmd(*_train_args(out, cache, False)), fraction * run_length(lengths))
+        lengths += _lengths(outcome, None, 0.0)
         try:
             step = _checkpoint_step(out) if out.exists() else None
             opened = True
         except Exception:  # the checkpoint a kill left must load; anything else is a finding
             step, opened = None, False
-        rerun = run_engine(*_train_args(out, step is not None))
+        rerun, _ = timed(*_train_args(out, cache, step is not None))
         losses = _losses(out) if rerun.returncode == 0 else {}
-        diffs = [abs(losses[s] - expected[s]) for s in expected if s in losses]
         records.append(
             {
                 **outcome,
@@ -210,12 +240,18 @@ def probe_train(work: Path, kills: int, seed: int) -> dict:
                 "rerun_rc": rerun.returncode,
                 "resumed": step is not None,
                 "steps_match": sorted(losses) == sorted(expected),
-                "max_loss_diff": max(diffs) if diffs else None,
-                "leftovers": _train_leftovers(out),
+                "max_loss_diff": _max_diff(losses, expected),
+                "leftovers": _train_leftovers(out, cache),
             }
         )
         shutil.rmtree(out)
-    return {"duration_s": round(duration, 2), "steps": TRAIN_STEPS, "runs": records}
+    return {
+        "duration_s": round(lengths[0], 2),
+        "steps": TRAIN_STEPS,
+        "threads": os.environ.get("OMP_NUM_THREADS") or f"default ({os.cpu_count()} cores)",
+        "uninterrupted_diff": _max_diff(_losses(cold), expected),
+        "runs": records,
+    }
 
 
 def probe_full_disk(work: Path) -> dict:
@@ -260,18 +296,23 @@ def _limit_file_size() -> None:
     resource.setrlimit(resource.RLIMIT_FSIZE, (2**20, 2**20))
 
 
-def run(work: Path, kills: int, seed: int) -> dict:
-    return {
-        "build": probe_build(work, kills, seed),
-        "add": probe_add(work, kills, seed),
-        "train": probe_train(work, kills, seed),
-        "full_disk": probe_full_disk(work),
-    }
+COMMANDS = ("build", "add", "train", "disk")
+
+
+def run(work: Path, kills: int, seed: int, commands: tuple[str, ...] = COMMANDS) -> dict:
+    """The chosen probes (the whole set takes long on a small machine: it can run in parts)."""
+    probes = {"build": probe_build, "add": probe_add, "train": probe_train}
+    result = {name: probes[name](work, kills, seed) for name in commands if name in probes}
+    if "disk" in commands:
+        result["full_disk"] = probe_full_disk(work)
+    return result
 
 
 def summarise(result: dict) -> dict:
     rows = {}
     for name in ("build", "add"):
+        if name not in result:
+            continue
         runs = result[name]["runs"]
         rows[name] = {
             "kills": sum(r["killed"] for r in runs),
@@ -283,20 +324,30 @@ def summarise(result: dict) -> dict:
             "leftovers": sum(bool(r["leftovers"]) for r in runs),
             "duration_s": result[name]["duration_s"],
         }
-    runs = result["train"]["runs"]
-    diffs = [r["max_loss_diff"] for r in runs if r["max_loss_diff"] is not None]
-    rows["train"] = {
-        "kills": sum(r["killed"] for r in runs),
-        "runs": len(runs),
-        "resumed": sum(r["resumed"] for r in runs),
-        "checkpoint_unreadable": sum(not r["checkpoint_opens"] for r in runs),
-        "rerun_failed": sum(r["rerun_rc"] != 0 or not r["steps_match"] for r in runs),
-        "leftovers": sum(bool(r["leftovers"]) for r in runs),
-        "max_loss_diff": max(diffs) if diffs else None,
-        "duration_s": result["train"]["duration_s"],
-    }
-    rows["full_disk"] = result["full_disk"]
+    if "train" in result:
+        train = result["train"]
+        runs = train["runs"]
+        diffs = [r["max_loss_diff"] for r in runs if r["max_loss_diff"] is not None]
+        rows["train"] = {
+            "kills": sum(r["killed"] for r in runs),
+            "runs": len(runs),
+            "resumed": sum(r["resumed"] for r in runs),
+            "checkpoint_unreadable": sum(not r["checkpoint_opens"] for r in runs),
+            "rerun_failed": sum(r["rerun_rc"] != 0 or not r["steps_match"] for r in runs),
+            "leftovers": sum(bool(r["leftovers"]) for r in runs),
+            "max_loss_diff": max(diffs) if diffs else None,
+            "uninterrupted_diff": train["uninterrupted_diff"],
+            "threads": train["threads"],
+            "steps": train["steps"],
+            "duration_s": train["duration_s"],
+        }
+    if "full_disk" in result:
+        rows["full_disk"] = result["full_disk"]
     return rows
+
+
+def _number(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3g}"
 
 
 def report(summary: dict) -> str:
@@ -311,6 +362,8 @@ def report(summary: dict) -> str:
     ]
     rows = []
     for name in ("build", "add"):
+        if name not in summary:
+            continue
         s = summary[name]
         rows.append(
             [
@@ -323,23 +376,25 @@ def report(summary: dict) -> str:
                 "-",
             ]
         )
-    s = summary["train"]
-    rows.append(
-        [
-            "engine train (then --resume)",
-            s["duration_s"],
-            f"{s['kills']} / {s['runs']}",
-            f"{s['resumed']} resumed from a checkpoint, {s['checkpoint_unreadable']} unreadable",
-            s["rerun_failed"],
-            s["leftovers"],
-            f"{s['max_loss_diff']:.3g}" if s["max_loss_diff"] is not None else "-",
-        ]
-    )
-    disk = summary["full_disk"]
-    text = table("Interrupted writes (SIGKILL at seeded moments)", header, rows)
-    text += "\n" + table(
-        "Full disk during a build",
-        ["filesystem", "exit", "one-line error", "old index intact", "leftovers", "message"],
-        [[disk["how"], disk["rc"], disk["one_line_error"], disk["old_intact"], len(disk["leftovers"]), disk["error"]]],
-    )
+    if "train" in summary:
+        s = summary["train"]
+        rows.append(
+            [
+                f"engine train, {s['steps']} steps, threads {s['threads']} (then --resume)",
+                s["duration_s"],
+                f"{s['kills']} / {s['runs']}",
+                f"{s['resumed']} resumed from a checkpoint, {s['checkpoint_unreadable']} unreadable",
+                s["rerun_failed"],
+                s["leftovers"],
+                f"{_number(s['max_loss_diff'])} (two uninterrupted runs: {_number(s['uninterrupted_diff'])})",
+            ]
+        )
+    text = table("Interrupted writes (SIGKILL at seeded moments)", header, rows) if rows else ""
+    if "full_disk" in summary:
+        disk = summary["full_disk"]
+        text += "\n" + table(
+            "Full disk during a build",
+            ["filesystem", "exit", "one-line error", "old index intact", "leftovers", "message"],
+            [[disk["how"], disk["rc"], disk["one_line_error"], disk["old_intact"], len(disk["leftovers"]), disk["error"]]],
+        )
     return text

@@ -17,7 +17,7 @@ from benchmarks.faults.common import HOST, Server, table
 from benchmarks.faults.corpus import encoded, photo
 from benchmarks.faults.hostile import BOUNDARY, multipart
 
-WARM_UP = 100
+WARM_UP = 500  # queries of the same mix before RSS at the start is read
 
 
 class Client:
@@ -45,19 +45,10 @@ def text_queries(count: int, seed: int) -> list[str]:
     return [" ".join(rng.choice(words) for _ in range(rng.randint(1, 6))) + f" {rng.randint(0, 999)}" for _ in range(count)]
 
 
-def run(server: Server, texts: int, images: int, concurrency: int, bound_s: float, seed: int = 0) -> dict:
-    uploads = [encoded(photo(i, (96 + i, 72 + i)), "PNG") for i in range(50)]
-    jobs = [("text", q) for q in text_queries(texts, seed)] + [("image", uploads[i % len(uploads)]) for i in range(images)]
-    random.Random(seed).shuffle(jobs)
-    warm = Client(server.port)
-    for query in text_queries(WARM_UP, seed + 1):
-        warm.send("GET", "/search?q=" + quote(query) + "&k=10")
-    rss_start = server.rss_mb()
+def _drive(server: Server, jobs: list[tuple[str, object]], concurrency: int, deadline: float) -> list[tuple[str, float, bool]]:
+    """Send `jobs` over `concurrency` keep-alive connections until done or `deadline`; (kind, seconds, ok) each."""
     results: list[tuple[str, float, bool]] = []
     lock, cursor = threading.Lock(), itertools.count()
-    deadline = time.monotonic() + bound_s
-    health: list[int | None] = []
-    stop = threading.Event()
 
     def worker() -> None:
         client = Client(server.port)
@@ -78,22 +69,45 @@ def run(server: Server, texts: int, images: int, concurrency: int, bound_s: floa
             with lock:
                 results.append((kind, time.monotonic() - started, ok))
 
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def _jobs(texts: int, images: int, seed: int) -> list[tuple[str, object]]:
+    uploads = [encoded(photo(i, (96 + i, 72 + i)), "PNG") for i in range(50)]
+    jobs = [("text", q) for q in text_queries(texts, seed)] + [("image", uploads[i % len(uploads)]) for i in range(images)]
+    random.Random(seed).shuffle(jobs)
+    return jobs
+
+
+def run(server: Server, texts: int, images: int, concurrency: int, bound_s: float, seed: int = 0) -> dict:
+    """The load, after a warm-up of the same mix at the same concurrency: the server's thread pool and
+    memory arenas fill during the first few hundred queries, and "RSS at the start" means after that."""
+    jobs = _jobs(texts, images, seed)
+    warm_share = WARM_UP / max(1, texts + images)
+    _drive(server, _jobs(round(texts * warm_share), round(images * warm_share), seed + 1), concurrency, time.monotonic() + bound_s)
+    rss_start = server.rss_mb()
+    health: list[int | None] = []
+    rss: list[float] = []
+    stop = threading.Event()
+
     def poll() -> None:
         while not stop.is_set():
             try:
                 health.append(server.get("/health", timeout=10)[0])
             except OSError:
                 health.append(None)
+            rss.append(round(server.rss_mb(), 1))
             stop.wait(2)
 
     poller = threading.Thread(target=poll)
     poller.start()
     started = time.monotonic()
-    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = _drive(server, jobs, concurrency, started + bound_s)
     wall = time.monotonic() - started
     stop.set()
     poller.join()
@@ -104,9 +118,12 @@ def run(server: Server, texts: int, images: int, concurrency: int, bound_s: floa
         "bound_s": bound_s,
         "wall_s": round(wall, 1),
         "planned": {"text": texts, "image": images},
+        "warm_up": WARM_UP,
         "rss_start_mb": round(rss_start, 1),
         "rss_end_mb": round(rss_end, 1),
+        "rss_peak_mb": round(max([rss_end, *rss]), 1),
         "rss_growth": round(rss_end / rss_start - 1, 4),
+        "rss_every_2s_mb": rss,
         "health_during": f"{health.count(200)}/{len(health)}",
         "health_after": after,
         "alive": server.alive(),
@@ -131,7 +148,8 @@ def report(result: dict) -> str:
     ]
     title = (
         f"Sustained load (concurrency {result['concurrency']}, {result['wall_s']} s, {result['throughput_qps']} queries/s; "
-        f"RSS {result['rss_start_mb']} -> {result['rss_end_mb']} MB ({100 * result['rss_growth']:+.1f} %); "
+        f"RSS after {result['warm_up']} warm-up queries {result['rss_start_mb']} -> end {result['rss_end_mb']} MB "
+        f"({100 * result['rss_growth']:+.1f} %, peak {result['rss_peak_mb']}); "
         f"/health during {result['health_during']}, after {result['health_after']})"
     )
     return table(title, ["queries", "done / planned", "errors", "p50 ms", "p99 ms"], rows)

@@ -23,6 +23,7 @@ from fastapi_offline import FastAPIOffline
 from starlette.responses import JSONResponse
 
 from engine.errors import EngineError
+from engine.index.protocol import MAX_HEAD_BYTES, JsonErrorsProtocol
 from engine.index.search import Index, records
 from engine.index.web import MAX_QUERY_CHARS, add_page
 
@@ -161,4 +162,6 @@ def serve(index: Index, host: str, port: int, max_body_bytes: int, timeout_s: fl
     print(f"serving {index.directory} ({len(index):,} items): search page http://{host}:{port}/  (API docs: /docs)", flush=True)
     # No `limit_concurrency`: uvicorn counts open connections against it, so 64 idle ones made it
     # answer every request with a plain-text 503. Searches queue on the lock and time out instead.
-    uvicorn.run(create_app(index, max_body_bytes, timeout_s), host=host, port=port, timeout_keep_alive=5, log_level="warning")
+    # The h11 parser with a larger head limit and JSON refusals (engine/index/protocol.py).
+    app = create_app(index, max_body_bytes, timeout_s)
+    uvicorn.run(app, host=host, port=port, http=JsonErrorsProtocol, h11_max_incomplete_event_size=MAX_HEAD_BYTES, timeout_keep_alive=5, log_level="warning")

@@ -250,7 +250,9 @@ class PatchEmbed(nn.Module):
         order = torch.argsort((~keep).to(torch.int8), dim=1, stable=True)[:, : int(counts.max())]
         mask = torch.arange(order.shape[1], device=pixels.device)[None, :] < counts[:, None]
         values = torch.gather(values, 1, order[..., None].expand(-1, -1, raw.shape[-1]))
-        pos = self.pos[0][order]
+        # An embedding lookup, not `self.pos[0][order]`: indexing's backward adds the rows that share
+        # a position with atomics across threads, so 2-thread training was not run-to-run reproducible.
+        pos = F.embedding(order, self.pos[0])
         return F.linear(values, weight, self.proj.bias) + pos, mask
 
 
