@@ -61,7 +61,7 @@ def generate(out: Path, n: int, parts: int, dim: int, queries: int, clusters: in
         count = min(size, n - first)
         vectors = draw(count, np.random.default_rng([seed, number]))
         ids = np.arange(first, first + count)
-        metadata = pd.DataFrame({"id": ids, "modality": "image", "path": [f"/synthetic/{i:09d}.jpg" for i in ids], "text": None, "language": None})
+        metadata = pd.DataFrame({"modality": "image", "path": [f"/synthetic/{i:09d}.jpg" for i in ids], "text": None, "language": None})
         partitions.write(directory, number, metadata.astype({"path": "string", "text": "string", "language": "string", "modality": "string"}), vectors)
         first += count
         print(f"partition {number + 1}/{parts}", end="\r", flush=True)

@@ -61,27 +61,30 @@ def plan(n: int, dim: int) -> str:
     return f"IVF{lists},PQ{pq_subquantizers(dim)}np"
 
 
-def parts_dir(directory: Path) -> Path:
-    return Path(directory) / PARTS
+def parts_dir(directory: Path, manifest: dict | None = None) -> Path:
+    """The folder of the index's embedding partitions (named in the manifest)."""
+    return Path(directory) / (manifest or {}).get("parts", PARTS)
 
 
-def build(directory: Path, manifest: dict, factory: str | None = None, seed: int = 0, budget_ms: float = LATENCY_BUDGET_MS) -> dict:
-    """Train on a sample of the partitions in INDEX_DIR/partitions, add them all, tune, commit."""
+def build(directory: Path, manifest: dict, parts_name: str = PARTS, factory: str | None = None, seed: int = 0, budget_ms: float = LATENCY_BUDGET_MS) -> dict:
+    """Train on a sample of the partitions in INDEX_DIR/`parts_name`, add them all, tune, commit."""
     directory = Path(directory)
-    parts = partitions.finished(parts_dir(directory))
+    manifest = {**manifest, "parts": parts_name}
+    parts = partitions.finished(parts_dir(directory, manifest))
     n = sum(p.count for p in parts)
     if n == 0:
-        raise EngineError(f"{parts_dir(directory)}: no embedding partitions to index")
-    dim = int(np.load(partitions.vectors_path(parts_dir(directory), 0), mmap_mode="r").shape[1])
+        raise EngineError(f"{parts_dir(directory, manifest)}: no embedding partitions to index")
+    folder = parts_dir(directory, manifest)
+    dim = int(np.load(partitions.vectors_path(folder, 0), mmap_mode="r").shape[1])
     chosen = factory or plan(n, dim)
     started = time.perf_counter()
-    index = _trained(dim, chosen, parts, directory, seed)
+    index = _trained(dim, chosen, parts, folder, seed)
     generation = _next_generation(directory)
     trained = f"trained-{generation}.faiss"
     _write_index(index, directory / trained)
-    segment = _segment(directory, index, parts, f"segment-{generation}")
+    segment = _segment(directory, folder, index, parts, f"segment-{generation}")
     searchable = _open(directory, trained, [segment], n)
-    knobs, recall, ms = tune(searchable, partitions.PartitionVectors(parts_dir(directory), parts), parts_dir(directory), parts, budget_ms=budget_ms, seed=seed)
+    knobs, recall, ms = tune(searchable, partitions.PartitionVectors(folder, parts), folder, parts, budget_ms=budget_ms, seed=seed)
     spec = {"factory": chosen, "why": "--factory" if factory else "on disk: IVF-PQ, lists memory-mapped, exact re-ranking", "auto": factory is None}
     spec |= {"trained_on": n, "knobs": knobs, "recall_at_10": round(recall, 4), "recall_target": RECALL_TARGET, "search_ms": round(ms, 2)}
     spec |= {"latency_budget_ms": budget_ms}
@@ -94,20 +97,20 @@ def build(directory: Path, manifest: dict, factory: str | None = None, seed: int
 def add(directory: Path, manifest: dict) -> dict:
     """Index the partitions after the last indexed one as a new segment; earlier segments stay untouched."""
     directory = Path(directory)
-    parts = partitions.finished(parts_dir(directory))
+    parts = partitions.finished(parts_dir(directory, manifest))
     new = [p for p in parts if p.number >= manifest["partitions"]]
     if not new:
         return manifest
     with _quiet_stdout():
         index = faiss.read_index(str(directory / manifest["trained"]))
-    segment = _segment(directory, index, new, f"segment-{_next_generation(directory)}")
+    segment = _segment(directory, parts_dir(directory, manifest), index, new, f"segment-{_next_generation(directory)}")
     manifest = {**manifest, "count": sum(p.count for p in parts), "partitions": len(parts), "segments": manifest["segments"] + [segment]}
     return commit(directory, manifest)
 
 
 def commit(directory: Path, manifest: dict) -> dict:
     """Make `manifest` live (one atomic rename) and delete files no live manifest names."""
-    keep = {manifest["trained"]} | {name for segment in manifest["segments"] for name in (segment["index"], segment["ivfdata"])}
+    keep = {manifest["trained"], manifest["parts"]} | {name for segment in manifest["segments"] for name in (segment["index"], segment["ivfdata"])}
     manifest = store.write_manifest(directory, manifest)
     store.remove_leftovers(directory, keep=keep)
     return manifest
@@ -116,15 +119,15 @@ def commit(directory: Path, manifest: dict) -> dict:
 def load(directory: Path, manifest: dict) -> store.Stored:
     """The live on-disk index, memory-mapped: RAM holds the centroids, codebooks and the pages read."""
     directory = Path(directory)
-    parts = partitions.finished(parts_dir(directory))[: manifest["partitions"]]
+    folder = parts_dir(directory, manifest)
+    parts = partitions.finished(folder)[: manifest["partitions"]]
     if sum(p.count for p in parts) != manifest["count"]:
         raise EngineError(f"{directory}: its partitions hold {sum(p.count for p in parts):,} items, the manifest {manifest['count']:,}; rebuild it")
     try:
         index = _open(directory, manifest["trained"], manifest["segments"], manifest["count"])
     except RuntimeError as error:
         raise EngineError(f"{directory}: the index files are damaged or missing ({str(error).splitlines()[-1]})") from None
-    metadata = partitions.PartitionMetadata(parts_dir(directory), parts)
-    return store.Stored(directory, manifest, index, metadata, partitions.PartitionVectors(parts_dir(directory), parts))
+    return store.Stored(directory, manifest, index, partitions.PartitionMetadata(folder, parts), partitions.PartitionVectors(folder, parts))
 
 
 def tune(
@@ -167,7 +170,7 @@ def exact_top(queries: np.ndarray, directory: Path, parts: list, k: int) -> np.n
     return best_ids
 
 
-def _trained(dim: int, factory: str, parts: list, directory: Path, seed: int) -> faiss.Index:
+def _trained(dim: int, factory: str, parts: list, folder: Path, seed: int) -> faiss.Index:
     try:
         index = faiss.index_factory(dim, factory, faiss.METRIC_INNER_PRODUCT)
     except RuntimeError as error:
@@ -179,7 +182,7 @@ def _trained(dim: int, factory: str, parts: list, directory: Path, seed: int) ->
     n = sum(p.count for p in parts)
     if n < ivf.nlist:
         raise EngineError(f"{ivf.nlist} lists need at least that many vectors, got {n}")
-    sample = _sample(parts, parts_dir(directory), min(n, TRAIN_PER_LIST * ivf.nlist), seed)
+    sample = _sample(parts, folder, min(n, TRAIN_PER_LIST * ivf.nlist), seed)
     index.train(sample)
     return index
 
@@ -196,7 +199,7 @@ def _sample(parts: list, directory: Path, size: int, seed: int) -> np.ndarray:
     return np.concatenate(chunks) if chunks else out
 
 
-def _segment(directory: Path, trained: faiss.Index, parts: list, name: str) -> dict:
+def _segment(directory: Path, folder: Path, trained: faiss.Index, parts: list, name: str) -> dict:
     """One segment: each partition added to a copy of the trained index, written as a small block,
     and the blocks merged into `name`.ivfdata (RAM holds one partition and one block at a time)."""
     for stale in directory.glob("blocks.tmp-*"):
@@ -204,9 +207,9 @@ def _segment(directory: Path, trained: faiss.Index, parts: list, name: str) -> d
             shutil.rmtree(stale, ignore_errors=True)
     with tempfile.TemporaryDirectory(dir=directory, prefix="blocks.tmp-", suffix=f"-{os.getpid()}") as blocks:
         files = []
-        for partition, vectors in tqdm(partitions.each_vectors(parts_dir(directory), parts), total=len(parts), desc="adding partitions", unit="part"):
+        for partition, vectors in tqdm(partitions.each_vectors(folder, parts), total=len(parts), desc="adding partitions", unit="part"):
             block = faiss.clone_index(trained)
-            partitions.write_arrow(parts_dir(directory), partition.number)
+            partitions.write_arrow(folder, partition.number)
             block.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), np.arange(partition.first_id, partition.first_id + partition.count))
             files.append(str(Path(blocks) / f"block-{partition.name}.faiss"))
             faiss.write_index(block, files[-1])

@@ -1,9 +1,9 @@
 """Embedding partitions: the collection's vectors and metadata in numbered pieces on disk.
 
 PARTS_DIR/
-    plan.json                  which items each partition holds (a digest), the checkpoint, the size
+    pending.json               the run writing partitions here (`partitioned`), to resume it
     vectors-00000.npy          (n, dim) float32 unit rows of partition 0
-    metadata-00000.parquet     its n rows: id, modality, path, text, language, size, mtime
+    metadata-00000.parquet     its n rows: modality, path, text, language, size, mtime
 
 This is clip-retrieval's layout (one `.npy` and one Parquet file per partition), so tools written
 for LAION's embeddings read ours. Each file is written atomically and a partition counts as done
@@ -32,7 +32,6 @@ from engine.index.collect import COLUMNS, Item
 
 PARTITION_ITEMS = 10_000  # items per partition: a lost partition costs minutes of embedding, not hours
 ROW_GROUP = 4096  # rows per Parquet row group and Arrow record batch
-PLAN = "plan.json"
 
 
 @dataclass(frozen=True)
@@ -67,30 +66,31 @@ def digest(items: list[Item], checkpoint_hash: str, size: int) -> str:
     return hasher.hexdigest()
 
 
-def prepare(directory: Path, plan: dict) -> None:
-    """Make PARTS_DIR ready for `plan`: keep its finished partitions if they were made from the same
-    items and checkpoint, otherwise start it afresh."""
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / PLAN
-    if path.exists() and json.loads(path.read_text(encoding="utf-8")) == plan:
-        return
-    for stale in [*directory.glob("vectors-*.npy"), *directory.glob("metadata-*.parquet")]:
-        stale.unlink()
-    write_atomic(path, json.dumps(plan, indent=1) + "\n", durable=True)
+def remove_from(directory: Path, first: int) -> None:
+    """Delete partitions numbered `first` and above (an interrupted run of another job left them)."""
+    for stale in [*directory.glob("vectors-*.npy"), *directory.glob("metadata-*.parquet"), *directory.glob("metadata-*.arrow")]:
+        if ".tmp-" in stale.name or int(stale.name.split(".")[0].split("-")[1]) >= first:
+            stale.unlink()
+
+
+def write_json(path: Path, value: dict) -> None:
+    write_atomic(path, json.dumps(value, indent=1) + "\n", durable=True)
 
 
 def done(directory: Path, number: int) -> bool:
     return metadata_path(directory, number).exists()
 
 
-def write(directory: Path, number: int, metadata: pd.DataFrame, vectors: np.ndarray) -> None:
-    """Write one partition: vectors first, metadata last (its presence marks the partition done)."""
+def write(directory: Path, number: int, metadata: pd.DataFrame, vectors: np.ndarray, extra: dict | None = None) -> None:
+    """Write one partition: vectors first, metadata last (its presence marks the partition done).
+    `extra` (JSON-able, e.g. the skipped items) goes into the Parquet file's key-value metadata."""
     if len(metadata) != len(vectors):
         raise ValueError(f"partition {number}: {len(metadata)} metadata rows for {len(vectors)} vectors")
     with atomic_path(vectors_path(directory, number), durable=True) as tmp:
         np.save(tmp, np.ascontiguousarray(vectors, dtype="<f4"))
     table = pa.Table.from_pandas(metadata, preserve_index=False)
+    if extra:
+        table = table.replace_schema_metadata({**(table.schema.metadata or {}), **{f"engine.{k}".encode(): json.dumps(v).encode() for k, v in extra.items()}})
     with atomic_path(metadata_path(directory, number), durable=True) as tmp:
         pq.write_table(table, tmp, row_group_size=ROW_GROUP)
 
@@ -117,15 +117,22 @@ def read_vectors(directory: Path, partition: Partition) -> np.ndarray:
     return vectors
 
 
+def column(directory: Path, parts: list[Partition], name: str) -> np.ndarray:
+    """One metadata column over all partitions (read column-wise from the Parquet files)."""
+    arrays = [pq.read_table(metadata_path(directory, p.number), columns=[name]).column(0).to_numpy(zero_copy_only=False) for p in parts]
+    return np.concatenate(arrays) if arrays else np.array([], dtype=object)
+
+
 def each_vectors(directory: Path, parts: list[Partition]) -> Iterator[tuple[Partition, np.ndarray]]:
     for partition in parts:
         yield partition, read_vectors(directory, partition)
 
 
-def rows(items: list[Item], first_id: int) -> pd.DataFrame:
-    """Metadata rows for `items`, ids counting from `first_id` (ids are global row numbers and faiss ids)."""
+def rows(items: list[Item]) -> pd.DataFrame:
+    """A partition's metadata rows. Ids are not stored: an item's id is its row number counted over
+    all partitions in order (`finished` gives each partition's first id), so partitions can be
+    embedded in any order and on any machine."""
     frame = pd.DataFrame([(item.modality, item.path, item.text, item.language, item.size, item.mtime) for item in items], columns=COLUMNS[1:])
-    frame.insert(0, "id", np.arange(first_id, first_id + len(items), dtype=np.int64))
     return frame.astype({"modality": "string", "path": "string", "text": "string", "language": "string", "size": "Int64", "mtime": "float64"})
 
 
@@ -179,7 +186,7 @@ class PartitionMetadata:
         """Metadata rows (dicts) of `ids`, in the order given."""
         ids = np.asarray(ids, dtype=np.int64)
         which = np.searchsorted(self._starts, ids, side="right") - 1
-        return [self._table(int(part)).slice(int(item - self._starts[part]), 1).to_pylist()[0] for item, part in zip(ids, which)]
+        return [{"id": int(item), **self._table(int(part)).slice(int(item - self._starts[part]), 1).to_pylist()[0]} for item, part in zip(ids, which)]
 
     def column(self, name: str) -> np.ndarray:
         """One whole column (e.g. modality, for a filter), as numpy."""

@@ -105,7 +105,7 @@ def check_writable(directory: Path) -> None:
     if directory.exists() and not directory.is_dir():
         raise EngineError(f"index directory {directory}: exists and is not a directory")
     if directory.is_dir() and not (directory / MANIFEST).exists():
-        foreign = [p.name for p in directory.iterdir() if p.name not in (LOCK, PARTS) and not _ours(p.name)]
+        foreign = [p.name for p in directory.iterdir() if p.name != LOCK and not _ours(p.name)]
         if foreign:
             raise EngineError(f"index directory {directory}: folder is not empty and not an index ({', '.join(sorted(foreign)[:3])}...); choose another")
 
@@ -154,7 +154,7 @@ def remove_leftovers(directory: Path, keep: set[str]) -> None:
 
 
 def _ours(name: str) -> bool:
-    return name.startswith(("index-", "metadata-", "vectors-", "trained-", "segment-", f"{MANIFEST}.tmp-")) or ".tmp-" in name
+    return name.startswith(("index-", "metadata-", "vectors-", "trained-", "segment-", PARTS, f"{MANIFEST}.tmp-")) or ".tmp-" in name
 
 
 def _write(path: Path, write) -> None:
