@@ -16,6 +16,9 @@ Three steps, each in its own process so that its peak RSS is its own:
 
     .venv/bin/python benchmarks/bench_ondisk.py generate --n 1000000 --out /work/bigdata/1m
     flock /tmp/engine-cpu.lock .venv/bin/python benchmarks/bench_ondisk.py measure --out /work/bigdata/1m --csv benchmarks/results/ondisk.csv
+
+At 10M, run the steps under separate holds of the lock (each is several minutes here):
+`measure --steps truth`, then `--steps build`, then `--steps serve --csv ...`.
 """
 
 from __future__ import annotations
@@ -117,31 +120,44 @@ def child(step: str, out: Path, *extra: str) -> tuple[dict, float, float]:
     return json.loads(line[len("RESULT ") :]), wall, (peak if peak > before else before) / 2**20
 
 
-def measure(out: Path, csv_path: Path | None) -> dict:
+def measure(out: Path, csv_path: Path | None, steps: list[str]) -> dict | None:
+    """Run `steps` (truth, build, serve; each result kept in OUT/results.json, so that they can
+    be run under separate holds of the CPU lock), then print and save the row once all are in."""
     index_dir = out / "index"
-    for stale in [*index_dir.glob("segment-*"), *index_dir.glob("trained-*"), index_dir / store.MANIFEST]:
-        stale.unlink(missing_ok=True)
+    saved = out / "results.json"
+    results = json.loads(saved.read_text()) if saved.exists() else {}
     parts = partitions.finished(ondisk.parts_dir(index_dir))
-    n = sum(p.count for p in parts)
     truth_path = out / "truth.npy"
-    started = time.perf_counter()
-    np.save(truth_path, ondisk.exact_top(np.load(out / "queries.npy"), ondisk.parts_dir(index_dir), parts, 10))
-    truth_s = time.perf_counter() - started
-    built, build_wall, build_rss = child("_build", out)
-    served, _, _ = child("_serve", out, "--truth", str(truth_path))
-    index_bytes = sum(p.stat().st_size for p in index_dir.iterdir() if p.is_file())
-    parts_bytes = sum(p.stat().st_size for p in ondisk.parts_dir(index_dir).iterdir())
+    if "truth" in steps:
+        started = time.perf_counter()
+        np.save(truth_path, ondisk.exact_top(np.load(out / "queries.npy"), ondisk.parts_dir(index_dir), parts, 10))
+        results["truth"] = {"truth_s": time.perf_counter() - started}
+    if "build" in steps:
+        for stale in [*index_dir.glob("segment-*"), *index_dir.glob("trained-*"), index_dir / store.MANIFEST]:
+            stale.unlink(missing_ok=True)
+        built, wall, rss = child("_build", out)
+        results["build"] = {**built, "build_wall_s": wall, "build_peak_rss_gb": rss, "load_avg_1m": os.getloadavg()[0]}
+        results["build"]["index_bytes"] = sum(p.stat().st_size for p in index_dir.iterdir() if p.is_file())
+        results["build"]["parts_bytes"] = sum(p.stat().st_size for p in ondisk.parts_dir(index_dir).iterdir())
+    if "serve" in steps:
+        served, _, _ = child("_serve", out, "--truth", str(truth_path))
+        results["serve"] = {**served, "load_avg_1m": os.getloadavg()[0]}
+    saved.write_text(json.dumps(results, indent=1))
+    if not all(step in results for step in ("truth", "build", "serve")):
+        print(f"{out}: steps done so far: {', '.join(results)}")
+        return None
+    built, served = results["build"], results["serve"]
     row = {
-        "vectors": n,
+        "vectors": sum(p.count for p in parts),
         "partitions": len(parts),
         "dim": DIM,
         "factory": built["index"]["factory"],
         "nprobe": built["index"]["knobs"]["nprobe"],
         "tuned_recall": built["index"]["recall_at_10"],
-        "build_s": round(build_wall, 1),
-        "build_peak_rss_gb": round(build_rss, 2),
-        "index_disk_gb": round(index_bytes / 1e9, 3),
-        "partitions_disk_gb": round(parts_bytes / 1e9, 3),
+        "build_s": round(built["build_wall_s"], 1),
+        "build_peak_rss_gb": round(built["build_peak_rss_gb"], 2),
+        "index_disk_gb": round(built["index_bytes"] / 1e9, 3),
+        "partitions_disk_gb": round(built["parts_bytes"] / 1e9, 3),
         "heldout_recall_at_10": round(served["recall_at_10"], 4),
         "p50_ms": round(served["p50_ms"], 2),
         "p95_ms": round(served["p95_ms"], 2),
@@ -149,8 +165,9 @@ def measure(out: Path, csv_path: Path | None) -> dict:
         "serve_rss_gb": round(served["serve_rss_gb"], 3),
         "serve_peak_rss_gb": round(served["serve_peak_rss_gb"], 3),
         "open_s": round(served["open_s"], 2),
-        "truth_s": round(truth_s, 1),
-        "load_avg_1m": round(os.getloadavg()[0], 2),
+        "truth_s": round(results["truth"]["truth_s"], 1),
+        "load_avg_build": round(built["load_avg_1m"], 2),
+        "load_avg_serve": round(served["load_avg_1m"], 2),
     }
     width = max(map(len, row))
     print("\n".join(f"{key:<{width}}  {value}" for key, value in row.items()))
@@ -175,12 +192,13 @@ def main() -> None:
     parser.add_argument("--clusters", type=int, default=CLUSTERS)
     parser.add_argument("--spread", type=float, default=SPREAD)
     parser.add_argument("--csv", type=Path, help="append the result row to this CSV")
+    parser.add_argument("--steps", default="truth,build,serve", help="measure: which steps to run now (default all three)")
     parser.add_argument("--truth", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.step == "generate":
         generate(args.out, args.n, args.parts, DIM, args.queries, args.clusters, args.spread)
     elif args.step == "measure":
-        measure(args.out, args.csv)
+        measure(args.out, args.csv, args.steps.split(","))
     elif args.step == "_build":
         build_step(args.out)
     else:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import mmap
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -141,7 +142,7 @@ class PartitionVectors:
     only the rows asked for are read from disk (exact re-ranking reads ~100 per query)."""
 
     def __init__(self, directory: Path, parts: list[Partition]) -> None:
-        self._maps = [np.load(vectors_path(directory, p.number), mmap_mode="r") for p in parts]
+        self._maps = [random_access(np.load(vectors_path(directory, p.number), mmap_mode="r")) for p in parts]
         self._starts = np.array([p.first_id for p in parts], dtype=np.int64)
         dim = self._maps[0].shape[1] if self._maps else 0
         self.shape = (sum(p.count for p in parts), dim)
@@ -194,9 +195,19 @@ class PartitionMetadata:
 
     def _table(self, part: int) -> pa.Table:
         if part not in self._tables:
-            path = arrow_path(self._directory, self._parts[part].number)
-            self._tables[part] = pa.ipc.open_file(pa.memory_map(str(path))).read_all()
+            with open(arrow_path(self._directory, self._parts[part].number), "rb") as handle:
+                mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+            mapped.madvise(mmap.MADV_RANDOM)
+            self._tables[part] = pa.ipc.open_file(pa.py_buffer(mapped)).read_all()  # zero-copy: rows stay on disk
         return self._tables[part]
+
+
+def random_access(array: np.memmap) -> np.memmap:
+    """Tell the kernel not to read ahead: a search reads scattered rows, and the default read-ahead
+    (128 KB around each) made a 1M-vector serving process hold 0.7 GB of file pages it never used."""
+    if isinstance(array, np.memmap) and array._mmap is not None:
+        array._mmap.madvise(mmap.MADV_RANDOM)
+    return array
 
 
 def arrow_path(directory: Path, number: int) -> Path:
