@@ -54,6 +54,7 @@ def build(
     executor: str | None = None,
     address: str | None = None,
     on_disk: bool = False,
+    partition_size: int = partitions.PARTITION_ITEMS,
 ) -> Report:
     """A new index of `items` in `out` (replacing any index there only once the new one is complete).
 
@@ -74,29 +75,29 @@ def build(
         base = {"checkpoint": checkpoint, "dim": encoder.dim, "built_at": _now(), "skipped": [], "history": []}
         if executor is not None:
             fresh = unique_new(items, set())
-            return _build_partitioned(out, model, encoder, fresh, skipped, base, factory, memory_budget, workers, executor, address, on_disk, started)
+            job, unstorable = partitioned.plan_job(out, fresh, encoder.checkpoint_hash, size=partition_size)
+            job.directory = Path(out) / f"{store.PARTS}-{job.digest[:12]}"  # a rerun of the same build resumes there
+            skipped = skipped + unstorable + partitioned.run(job, model, encoder, executor, workers, address)
+            return _index_partitions(out, job.directory, skipped, base, factory, memory_budget, executor, on_disk, started)
         embedded = embed_items(encoder, unique_new(items, set()), workers)
         if not embedded.items:
             raise EngineError("nothing to index: no readable images or texts were found" + _first_reasons(skipped + embedded.skipped))
         return _commit(out, base, _rows(embedded.items, 0), embedded.vectors, None, factory, memory_budget, skipped + embedded.skipped, "build", started)
 
 
-def _build_partitioned(out, model, encoder, items, skipped, base, factory, memory_budget, workers, executor, address, on_disk, started) -> Report:
-    """Embed into out/partitions-<digest> (a rerun of the same build resumes there), then index them."""
-    job, unstorable = partitioned.plan_job(out, items, encoder.checkpoint_hash)
-    job.directory = Path(out) / f"{store.PARTS}-{job.digest[:12]}"
-    skipped = skipped + unstorable + partitioned.run(job, model, encoder, executor, workers, address)
-    parts = partitions.finished(job.directory)
+def _index_partitions(out: Path, folder: Path, skipped, base: dict, factory, memory_budget, executor: str, on_disk: bool, started: float) -> Report:
+    """The index of the embedding partitions in `folder`: on disk, or in memory as `build` makes it."""
+    parts = partitions.finished(folder)
     if not sum(p.count for p in parts):
         raise EngineError("nothing to index: no readable images or texts were found" + _first_reasons(skipped))
     if on_disk:
-        manifest = {**base, "counts": _counts(job.directory, parts), "skipped": [{"item": s.item, "reason": s.reason} for s in skipped]}
+        manifest = {**base, "counts": _counts(folder, parts), "skipped": [{"item": s.item, "reason": s.reason} for s in skipped]}
         manifest["history"] = [{"operation": "build", "at": _now(), "added": sum(p.count for p in parts), "executor": executor}]
-        manifest = ondisk.build(out, manifest, job.directory.name, factory)
+        manifest = ondisk.build(out, manifest, folder.name, factory)
         return Report(manifest, manifest["count"], skipped, time.perf_counter() - started)
-    metadata = pd.concat([pd.read_parquet(partitions.metadata_path(job.directory, p.number)) for p in parts], ignore_index=True)
+    metadata = pd.concat([pd.read_parquet(partitions.metadata_path(folder, p.number)) for p in parts], ignore_index=True)
     metadata.insert(0, "id", np.arange(len(metadata), dtype=np.int64))
-    vectors = np.concatenate([vectors for _, vectors in partitions.each_vectors(job.directory, parts)])
+    vectors = np.concatenate([vectors for _, vectors in partitions.each_vectors(folder, parts)])
     return _commit(out, base, metadata.astype(_rows([], 0).dtypes.to_dict()), vectors, None, factory, memory_budget, skipped, "build", started)
 
 
@@ -113,13 +114,14 @@ def add(
     workers: int | None = None,
     executor: str | None = None,
     address: str | None = None,
+    partition_size: int = partitions.PARTITION_ITEMS,
 ) -> Report:
     """Append the items not already in the index (same image path and mtime, or same text)."""
     started = time.perf_counter()
     with store.writer_lock(directory):
         current = store.load(directory)
         if current.manifest.get("layout") == "ondisk":
-            return _add_ondisk(current, items, skipped, model, workers, executor or "local", address, started)
+            return _add_ondisk(current, items, skipped, model, workers, executor or "local", address, partition_size, started)
         encoder = open_encoder(current.manifest, model)
         rows = zip(current.metadata["modality"], current.metadata["path"], current.metadata["mtime"], current.metadata["text"])
         known = {("image", path, mtime) if kind == "image" else ("text", text) for kind, path, mtime, text in rows}
@@ -132,14 +134,16 @@ def add(
         return _commit(directory, current.manifest, metadata, vectors, current, None, None, all_skipped, "add", started)
 
 
-def _add_ondisk(current: store.Stored, items, skipped, model, workers, executor, address, started) -> Report:
+def _add_ondisk(current: store.Stored, items, skipped, model, workers, executor, address, partition_size, started) -> Report:
     """New partitions after the indexed ones, added as a new segment; nothing already there is rewritten."""
     encoder = open_encoder(current.manifest, model)
     columns = {name: current.metadata.column(name) for name in ("modality", "path", "mtime", "text")}
     known = {("image", path, mtime) if kind == "image" else ("text", text) for kind, path, mtime, text in zip(*columns.values())}
     fresh = unique_new(items, known)
     manifest = current.manifest
-    job, unstorable = partitioned.plan_job(ondisk.parts_dir(current.directory, manifest), fresh, encoder.checkpoint_hash, first=manifest["partitions"])
+    job, unstorable = partitioned.plan_job(
+        ondisk.parts_dir(current.directory, manifest), fresh, encoder.checkpoint_hash, manifest["partitions"], partition_size
+    )
     skipped = skipped + unstorable + partitioned.run(job, Path(model or manifest["checkpoint"]["path"]), encoder, executor, workers, address)
     parts = partitions.finished(job.directory)
     before = manifest["count"]

@@ -123,6 +123,7 @@ def _add_item_options(parser: argparse.ArgumentParser) -> None:
         choices=("local", "ray"),
         help="embed into resumable partitions (INDEX_DIR/partitions-*): in this process (local) or with Ray Data (ray; bash scripts/install_extras ray)",
     )
+    parser.add_argument("--partition-size", type=int, default=10_000, metavar="N", help="with --executor: items per embedding partition (default 10000)")
     parser.add_argument("--address", help="with --executor ray: join the Ray cluster at this address (e.g. ray://head:10001) instead of starting one here")
 
 
@@ -157,7 +158,7 @@ def _run_build(args: argparse.Namespace) -> int:
     _check_executor(args)
     if args.ondisk and (args.executor is None or args.memory_budget):
         raise EngineError("--ondisk needs --executor local|ray (it indexes embedding partitions) and takes no --memory-budget")
-    report = build(directory, args.model, items, skipped, args.factory, budget, args.workers, args.executor, args.address, args.ondisk)
+    report = build(directory, args.model, items, skipped, args.factory, budget, args.workers, args.executor, args.address, args.ondisk, args.partition_size)
     _print_report(report, f"built {directory}")
     return 0
 
@@ -167,12 +168,14 @@ def _run_add(args: argparse.Namespace) -> int:
 
     items, skipped = _collect(args)
     _check_executor(args)
-    report = add(args.index_dir, items, skipped, args.model, args.workers, args.executor, args.address)
+    report = add(args.index_dir, items, skipped, args.model, args.workers, args.executor, args.address, args.partition_size)
     _print_report(report, f"added to {args.index_dir}")
     return 0
 
 
 def _check_executor(args: argparse.Namespace) -> None:
+    if args.partition_size < 1:
+        raise EngineError(f"--partition-size must be at least 1, got {args.partition_size}")
     if args.address and args.executor != "ray":
         raise EngineError("--address names a Ray cluster: it needs --executor ray")
 

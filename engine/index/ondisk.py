@@ -179,6 +179,8 @@ def _trained(dim: int, factory: str, parts: list, folder: Path, seed: int) -> fa
     if ivf is None:
         raise EngineError(f"--factory {factory!r}: an on-disk index needs inverted lists (IVF...)")
     ivf.cp.niter = KMEANS_ITERATIONS
+    for clustering in [ivf.cp] + ([ivf.pq.cp] if hasattr(ivf, "pq") else []):
+        clustering.min_points_per_centroid = 1  # no warning per sub-quantiser for a small collection
     n = sum(p.count for p in parts)
     if n < ivf.nlist:
         raise EngineError(f"{ivf.nlist} lists need at least that many vectors, got {n}")

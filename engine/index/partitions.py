@@ -87,6 +87,7 @@ def write(directory: Path, number: int, metadata: pd.DataFrame, vectors: np.ndar
     `extra` (JSON-able, e.g. the skipped items) goes into the Parquet file's key-value metadata."""
     if len(metadata) != len(vectors):
         raise ValueError(f"partition {number}: {len(metadata)} metadata rows for {len(vectors)} vectors")
+    Path(directory).mkdir(parents=True, exist_ok=True)
     with atomic_path(vectors_path(directory, number), durable=True) as tmp:
         np.save(tmp, np.ascontiguousarray(vectors, dtype="<f4"))
     table = pa.Table.from_pandas(metadata, preserve_index=False)

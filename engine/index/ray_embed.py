@@ -43,8 +43,9 @@ def embed_on_ray(model: Path, units: list[dict], workers: int | None, address: s
         checkpoint = str(Path(model).resolve())
         rows = [{"unit": json.dumps(unit)} for unit in units]
         dataset = ray.data.from_items(rows, override_num_blocks=len(rows))
-        dataset = dataset.map(_Prepare, fn_constructor_args=(checkpoint,), concurrency=workers, num_cpus=CPUS_PER_ACTOR)
-        dataset = dataset.map_batches(_Encode, fn_constructor_args=(checkpoint,), batch_size=1, concurrency=workers, num_cpus=CPUS_PER_ACTOR)
+        pool = ray.data.ActorPoolStrategy(size=workers)
+        dataset = dataset.map(_Prepare, fn_constructor_args=(checkpoint,), compute=pool, num_cpus=CPUS_PER_ACTOR)
+        dataset = dataset.map_batches(_Encode, fn_constructor_args=(checkpoint,), batch_size=1, compute=pool, num_cpus=CPUS_PER_ACTOR)
         for row in dataset.iter_rows():
             yield {**json.loads(row["unit"]), "vectors": np.asarray(row["vectors"], dtype=np.float32)}
     finally:
@@ -52,7 +53,8 @@ def embed_on_ray(model: Path, units: list[dict], workers: int | None, address: s
 
 
 def _start(ray, address: str | None, workers: int) -> None:
-    logging.getLogger("ray").setLevel(logging.WARNING)
+    for name in ("ray", "ray.data"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     context = ray.data.DataContext.get_current()
     context.execution_options.preserve_order = False  # partitions are reassembled by (partition, seq)
     context.enable_progress_bars = False  # our own bar counts items
