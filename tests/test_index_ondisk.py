@@ -34,7 +34,8 @@ def write_parts(folder: Path, first: int, count: int, size: int, centres: np.nda
     for number in range(first, first + count):
         ids = np.arange(number * size, (number + 1) * size)
         rows = pd.DataFrame({"modality": "image", "path": [f"/synthetic/{i}.jpg" for i in ids], "text": None, "language": None, "size": 1, "mtime": 0.0})
-        partitions.write(folder, number, rows.astype({"modality": "string", "path": "string", "text": "string", "language": "string"}), clustered(size, number, centres))
+        rows = rows.astype({"modality": "string", "path": "string", "text": "string", "language": "string"})
+        partitions.write(folder, number, rows, clustered(size, number, centres))
 
 
 @pytest.fixture(scope="module")

@@ -72,7 +72,7 @@ def test_a_killed_build_redoes_only_the_missing_partitions(checkpoint, photos, t
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     embedded = int(resumed.stderr.split("embedding (local)")[-1].split("/")[1].split()[0])  # the bar's total
     assert embedded == 313 - sum(min(30, 313 - 30 * number) for number in done)  # 73 photos and 240 texts, less the finished partitions
-    fresh = builder.build(tmp_path / "fresh", checkpoint, images_in(photos) + [text_item(line) for line in texts.read_text().splitlines()], [])
+    builder.build(tmp_path / "fresh", checkpoint, images_in(photos) + [text_item(line) for line in texts.read_text().splitlines()], [])
     a, b = store.load(out), store.load(tmp_path / "fresh")
     assert a.metadata.equals(b.metadata)
     assert np.array_equal(np.asarray(a.vectors), np.asarray(b.vectors))
