@@ -3,9 +3,9 @@
 Both executors run `engine.index.partitioned.run` on the same items with the shipped CLIPPO demo
 checkpoint (cpu-tiny): the local one with a pool of `--workers` processes decoding photos and
 rendering texts while the main process runs the model; the Ray one on a local Ray cluster of
-`--workers` CPUs, with `--workers` CPU-stage actors and `--workers` model actors. Reports
-items/s for each (wall time of the whole run, Ray's start-up included) and the largest absolute
-difference between their vectors. Needs ../shared/data (skips with a message without it) and
+`--workers` CPUs, with `--workers` CPU-stage actors and `--workers` model actors. Photos and
+texts are embedded in separate runs; for each, items/s per executor (wall time of the whole run,
+Ray's start-up included) and the largest absolute difference between their vectors. Needs ../shared/data (skips with a message without it) and
 the ray extra (bash scripts/install_extras ray).
 
     flock /tmp/engine-cpu.lock .venv/bin/python benchmarks/bench_ray.py --csv benchmarks/results/ray.csv
@@ -34,7 +34,7 @@ DATA = Path(os.environ.get("ENGINE_DATA", Path(__file__).resolve().parent.parent
 CHECKPOINT = ASSETS / "clippo-cpu-tiny-scenes"
 
 
-def collection(photos: int, texts: int) -> list:
+def collection(photos: int, texts: int) -> tuple[list, list]:
     """The first `photos` Flickr8k photos (by name) and the first `texts` distinct captions (any language)."""
     images = sorted((DATA / "flickr8k" / "images").glob("*.jpg"))[:photos]
     captions: list[str] = []
@@ -48,7 +48,7 @@ def collection(photos: int, texts: int) -> list:
                 captions.append(caption)
             if len(captions) == texts:
                 break
-    return [image_item(path) for path in images] + [text_item(caption) for caption in captions]
+    return [image_item(path) for path in images], [text_item(caption) for caption in captions]
 
 
 def embed(executor: str, items: list, workers: int, folder: Path) -> tuple[float, np.ndarray]:
@@ -74,20 +74,23 @@ def main() -> None:
     if importlib.util.find_spec("ray") is None:
         print("skipped: Ray is not installed (bash scripts/install_extras ray)")
         return
-    items = collection(args.photos, args.texts)
-    rows, vectors = [], {}
+    photos, texts = collection(args.photos, args.texts)
+    rows = []
     with tempfile.TemporaryDirectory() as scratch:
-        for executor in ("local", "ray"):
-            seconds, vectors[executor] = embed(executor, items, args.workers, Path(scratch) / executor)
-            rows.append({"executor": executor, "workers": args.workers, "photos": args.photos, "texts": args.texts, "seconds": round(seconds, 1)})
-            rows[-1]["items_per_s"] = round(len(items) / seconds, 1)
-    diff = float(np.abs(vectors["local"] - vectors["ray"]).max()) if vectors["local"].shape == vectors["ray"].shape else float("nan")
+        for kind, items in (("photos", photos), ("texts", texts)):
+            vectors = {}
+            for executor in ("local", "ray"):
+                seconds, vectors[executor] = embed(executor, items, args.workers, Path(scratch) / f"{kind}-{executor}")
+                rows.append({"executor": executor, "workers": args.workers, "kind": kind, "items": len(items), "seconds": round(seconds, 1)})
+                rows[-1] |= {"items_per_s": round(len(items) / seconds, 1), "load_avg_1m": round(os.getloadavg()[0], 2)}
+            same_shape = vectors["local"].shape == vectors["ray"].shape
+            diff = float(np.abs(vectors["local"] - vectors["ray"]).max()) if same_shape else float("nan")
+            for row in rows[-2:]:
+                row["max_abs_diff"] = diff
+    print(f"{'executor':<9} {'workers':>7} {'kind':<7} {'items':>7} {'seconds':>8} {'items/s':>8}  max |local - ray|")
     for row in rows:
-        row["max_abs_diff"] = diff
-        row["load_avg_1m"] = round(os.getloadavg()[0], 2)
-    print(f"{'executor':<9} {'workers':>7} {'items':>7} {'seconds':>8} {'items/s':>8}  max |local - ray|")
-    for row in rows:
-        print(f"{row['executor']:<9} {row['workers']:>7} {len(items):>7} {row['seconds']:>8} {row['items_per_s']:>8}  {diff:.3g}")
+        print(f"{row['executor']:<9} {row['workers']:>7} {row['kind']:<7} {row['items']:>7} {row['seconds']:>8} {row['items_per_s']:>8}", end="  ")
+        print(f"{row['max_abs_diff']:.3g}")
     if args.csv:
         args.csv.parent.mkdir(parents=True, exist_ok=True)
         new = not args.csv.exists()
