@@ -8,7 +8,7 @@ Three steps, each in its own process so that its peak RSS is its own:
    vectors from the same clusters. Written once under OUT and reused.
 2. build: `engine.index.ondisk.build` (train on a sample, add partition by partition, merge the
    lists on disk, tune nprobe within the latency budget). Reports wall time, peak RSS, disk size.
-3. serve: a fresh process opens the index memory-mapped (`engine.index.store.load`, as
+3. serve: a fresh process opens the index memory-mapped (`engine.index.search.load_stored`, as
    `engine query` and `engine serve` do) and answers the held-out queries one at a time on one
    thread: search, exact re-ranking from the memory-mapped vectors, and the 10 hits' metadata
    read from the memory-mapped Arrow copies of the Parquet files. Reports p50/p95 latency, recall@10 against exact search, and the process's
@@ -38,7 +38,7 @@ import pandas as pd
 
 from engine.index import ondisk, partitions, store
 from engine.index.ann import VectorSearch, recall_at_10
-from engine.index.search import one_thread
+from engine.index.search import load_stored, one_thread
 
 DIM = 192
 SPREAD = 0.5
@@ -81,7 +81,7 @@ def build_step(out: Path) -> None:
 def serve_step(out: Path, truth_path: Path) -> None:
     """In a child process: open memory-mapped, answer held-out queries one at a time, report."""
     started = time.perf_counter()
-    stored = store.load(out / "index")
+    stored = load_stored(out / "index")
     open_s = time.perf_counter() - started
     queries = np.load(out / "queries.npy")
     truth = np.load(truth_path)
@@ -142,6 +142,8 @@ def measure(out: Path, csv_path: Path | None, steps: list[str]) -> dict | None:
     if "serve" in steps:
         served, _, _ = child("_serve", out, "--truth", str(truth_path))
         results["serve"] = {**served, "load_avg_1m": os.getloadavg()[0]}
+    merged = json.loads(saved.read_text()) if saved.exists() else {}  # another step may have finished meanwhile
+    results = merged | {step: results[step] for step in steps if step in results}
     saved.write_text(json.dumps(results, indent=1))
     if not all(step in results for step in ("truth", "build", "serve")):
         print(f"{out}: steps done so far: {', '.join(results)}")

@@ -19,6 +19,7 @@ from engine.cli import main
 from engine.errors import EngineError
 from engine.index import ondisk, partitions, store
 from engine.index.ann import VectorSearch, recall_at_10
+from engine.index.search import load_stored
 from index_helpers import TEXTS, make_checkpoint
 
 DIM = 64
@@ -50,7 +51,7 @@ def big(tmp_path_factory) -> tuple[Path, np.ndarray]:
 
 def test_100k_on_disk_index_reaches_recall_on_held_out_queries(big):
     directory, centres = big
-    stored = store.load(directory)
+    stored = load_stored(directory)
     manifest = stored.manifest
     assert manifest["layout"] == "ondisk" and manifest["count"] == 100_000 and manifest["index"]["factory"] == "IVF256,PQ16np"
     assert manifest["index"]["search_ms"] <= manifest["index"]["latency_budget_ms"] or manifest["index"]["knobs"]["nprobe"] == 1
@@ -86,13 +87,13 @@ def test_add_writes_a_new_segment_and_leaves_existing_files_untouched(big, tmp_p
     with pytest.raises(EngineError, match="No space"):
         ondisk.add(directory, before)
     monkeypatch.undo()
-    assert store.read_manifest(directory) == before and store.load(directory).index.ntotal == 100_000
+    assert store.read_manifest(directory) == before and load_stored(directory).index.ntotal == 100_000
 
     after = ondisk.add(directory, before)
     assert after["count"] == 120_000 and len(after["segments"]) == 2 and after["generation"] == before["generation"] + 1
     for path, identity in files.items():  # nothing that was there was rewritten
         assert (path.stat().st_ino, path.stat().st_mtime_ns) == identity
-    stored = store.load(directory)
+    stored = load_stored(directory)
     search = VectorSearch(stored.index, stored.vectors, after["index"]["knobs"])
     new_vector = stored.vectors[[115_000]]
     assert search.search(new_vector, 1)[1][0, 0] == 115_000  # found through the stacked segments

@@ -28,7 +28,7 @@ from engine.index import ondisk, partitioned, partitions, store
 from engine.index.collect import COLUMNS, Item, Skipped, unique_new
 from engine.index.embed import embed_items
 from engine.index.factory import RECALL_TARGET, build_faiss, plan_index, tune
-from engine.index.search import open_encoder
+from engine.index.search import load_stored, open_encoder
 
 RETRAIN_GROWTH = 4  # an IVF trained on N vectors is retrained once the collection exceeds 4N
 
@@ -119,7 +119,7 @@ def add(
     """Append the items not already in the index (same image path and mtime, or same text)."""
     started = time.perf_counter()
     with store.writer_lock(directory):
-        current = store.load(directory)
+        current = load_stored(directory)
         if current.manifest.get("layout") == "ondisk":
             return _add_ondisk(current, items, skipped, model, workers, executor or "local", address, partition_size, started)
         encoder = open_encoder(current.manifest, model)

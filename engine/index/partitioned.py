@@ -1,9 +1,9 @@
 """Embedding a collection into partitions, with one local process or on a Ray cluster.
 
-The work is cut into units of one model batch each (up to IMAGE_BATCH photos or TEXT_BATCH texts
-of one partition). A unit passes through two stages: a CPU stage that decodes its photos or
-renders its texts (`prepare`), then the model (`encode`). Both executors run exactly these two
-functions on exactly these units, so they produce the same vectors:
+The work is cut into units of one model batch each (`units`). A unit passes through two stages:
+a CPU stage that decodes its photos or renders its texts (`units.prepare`), then the model
+(`units.encode`). Both executors run exactly these two functions on exactly these units, so they
+produce the same vectors:
 
 - local: a pool of forked processes prepares units while this process encodes them;
 - ray: Ray Data prepares units in CPU actors and encodes them in model actors (`map_batches`),
@@ -28,10 +28,8 @@ from tqdm import tqdm
 
 from engine.index import partitions
 from engine.index.collect import Item, Skipped
-from engine.index.embed import IMAGE_BATCH, TEXT_BATCH, UNSTORABLE, is_utf8
-from engine.images import UnreadableImage
-from engine.model.inputs import image_pixels
-from engine.model.precision import cpu_has_native_bf16
+from engine.index.embed import UNSTORABLE, is_utf8
+from engine.index.units import encode, prepare, units_of
 
 EXECUTORS = ("local", "ray")
 PENDING = "pending.json"
@@ -67,43 +65,6 @@ def run(job: Job, model: Path, encoder, executor: str = "local", workers: int | 
             assembler.add(result)
             bar.update(len(result["kept"]) + len(result["skipped"]))
     return [skip for number in range(job.first, job.first + len(job.parts)) for skip in skipped_in(job.directory, number)]
-
-
-def units_of(number: int, items: list[Item]) -> list[dict]:
-    """One partition's units: its photos in batches of IMAGE_BATCH, then its texts in TEXT_BATCH."""
-    photos = [i for i, item in enumerate(items) if item.modality == "image"]
-    texts = [i for i, item in enumerate(items) if item.modality == "text"]
-    batches = [("image", photos[s : s + IMAGE_BATCH]) for s in range(0, len(photos), IMAGE_BATCH)]
-    batches += [("text", texts[s : s + TEXT_BATCH]) for s in range(0, len(texts), TEXT_BATCH)]
-    return [
-        {"partition": number, "seq": seq, "modality": modality, "rows": rows, "inputs": [items[i].label for i in rows]}
-        for seq, (modality, rows) in enumerate(batches)
-    ]
-
-
-def prepare(unit: dict, encoder) -> dict:
-    """CPU stage: decode the unit's photos (undecodable ones are skipped with the reason) or render its texts."""
-    if unit["modality"] == "text":
-        return {**unit, "kept": unit["rows"], "skipped": [], "pixels": encoder.text_inputs(unit["inputs"])}
-    size = encoder.model.config.image_size
-    kept, skipped, pixels = [], [], []
-    for row, path in zip(unit["rows"], unit["inputs"]):
-        try:
-            pixels.append(image_pixels(path, size))
-            kept.append(row)
-        except UnreadableImage as error:
-            skipped.append([path, str(error)])
-    stacked = np.stack(pixels) if pixels else np.zeros((0, 3, size, size), dtype=np.uint8)
-    return {**unit, "kept": kept, "skipped": skipped, "pixels": stacked}
-
-
-def encode(prepared: dict, encoder) -> dict:
-    """Model stage: the prepared batch -> unit vectors (bf16 autocast where the CPU has it, as `embed`)."""
-    result = {key: value for key, value in prepared.items() if key != "pixels"}
-    if not len(prepared["pixels"]):
-        return {**result, "vectors": np.zeros((0, encoder.dim), dtype=np.float32)}
-    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cpu_has_native_bf16()):
-        return {**result, "vectors": encoder.encode_inputs(prepared["modality"], prepared["pixels"])}
 
 
 class Assembler:

@@ -3,8 +3,8 @@
 `engine index build --executor ray` starts a local Ray cluster of `workers` processes per stage
 (or joins the one at `--address`, where every node needs this engine and the checkpoint at the
 same path). Each stage is an actor pool, so every actor loads the checkpoint once: the CPU stage
-(decoding photos, rendering texts: `partitioned.prepare`) and the model stage (`map_batches`
-with one unit a batch: `partitioned.encode`). One unit is one model batch, the same batch the
+(decoding photos, rendering texts: `units.prepare`) and the model stage (`map_batches`
+with one unit a batch: `units.encode`). One unit is one model batch, the same batch the
 local executor encodes, so both give the same vectors. The driver receives the vectors as they
 come and writes each partition once it is complete.
 
@@ -30,7 +30,7 @@ CPUS_PER_ACTOR = 0.5  # both stages' actors share the workers' CPUs
 
 
 def embed_on_ray(model: Path, units: list[dict], workers: int | None, address: str | None) -> Iterator[dict]:
-    """Encoded units (as `partitioned.encode` returns them), in whatever order they finish."""
+    """Encoded units (as `units.encode` returns them), in whatever order they finish."""
     try:
         import ray
     except ImportError:
@@ -87,7 +87,7 @@ class _Prepare:
         self.encoder = engine.load(checkpoint)
 
     def __call__(self, row: dict) -> dict:
-        from engine.index.partitioned import prepare
+        from engine.index.units import prepare
 
         prepared = prepare(json.loads(row["unit"]), self.encoder)
         pixels = prepared.pop("pixels")
@@ -105,7 +105,7 @@ class _Encode:
         self.encoder = engine.load(checkpoint)
 
     def __call__(self, batch: dict) -> dict:
-        from engine.index.partitioned import encode
+        from engine.index.units import encode
 
         unit = json.loads(batch["unit"][0])
         vectors = encode({**unit, "pixels": np.asarray(batch["pixels"][0])}, self.encoder)["vectors"]

@@ -17,7 +17,7 @@ import torch
 from PIL import Image
 
 from engine.errors import EngineError
-from engine.index import store
+from engine.index import ondisk, store
 from engine.index.ann import VectorSearch, faiss_threads
 from engine.index.embed import encode_images, encode_texts
 from engine.images import UnreadableImage, load_rgb
@@ -158,7 +158,14 @@ def _plain(row: dict) -> dict:
     return {key: None if pd.isna(value) else value.item() if hasattr(value, "item") else value for key, value in row.items()}
 
 
+def load_stored(path: str | Path) -> store.Stored:
+    """The live generation of INDEX_DIR, in memory (`store`) or memory-mapped on disk (`ondisk`)."""
+    if store.read_manifest(Path(path)).get("layout") == "ondisk":
+        return ondisk.load(Path(path), store.read_manifest(Path(path)))
+    return store.load(Path(path))
+
+
 def open_index(path: str | Path, model: str | Path | None = None) -> Index:
     """Open INDEX_DIR for searching with the checkpoint recorded in it (or `model`, if it matches)."""
-    stored = store.load(Path(path))
+    stored = load_stored(path)
     return Index(stored, open_encoder(stored.manifest, model))

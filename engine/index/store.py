@@ -71,9 +71,7 @@ def load(directory: Path) -> Stored:
     directory = Path(directory)
     manifest = read_manifest(directory)
     if manifest.get("layout") == "ondisk":
-        from engine.index import ondisk
-
-        return ondisk.load(directory, manifest)
+        raise EngineError(f"{directory} is an on-disk index: open it with engine.index.search.load_stored")
     files = manifest["files"]
     try:
         index = faiss.read_index(str(directory / files["index"]))
