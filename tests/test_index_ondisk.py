@@ -14,12 +14,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from fastapi.testclient import TestClient
+
 import engine
 from engine.cli import main
 from engine.errors import EngineError
 from engine.index import ondisk, partitions, store
 from engine.index.ann import VectorSearch, recall_at_10
 from engine.index.search import load_stored
+from engine.index.serve import create_app
 from index_helpers import TEXTS, make_checkpoint
 
 DIM = 64
@@ -129,6 +132,11 @@ def test_cli_builds_queries_and_extends_an_on_disk_index(checkpoint, tmp_path, c
     assert manifest["count"] == 510 and manifest["partitions"] == 6 and len(manifest["segments"]) == 2
     index = engine.open_index(out)
     assert index.item(509)["text"].startswith(f"{TEXTS[0]} extra")
+    with TestClient(create_app(index)) as client:  # `engine serve` over the memory-mapped index
+        assert client.get("/health").json()["count"] == 510
+        assert client.get("/items/12").json()["text"] == index.item(12)["text"]
+        found = client.get("/search", params={"q": f"{TEXTS[3]} 5", "k": 3, "modality": "text"}).json()["results"]
+        assert len(found) == 3 and all(hit["modality"] == "text" for hit in found)
     hits = index.search_text(f"{TEXTS[0]} extra 42", k=10)  # an untrained model: near-identical renders score alike
     assert hits["item"].str.startswith(f"{TEXTS[0]} extra").all()
 

@@ -43,7 +43,7 @@ def embed_on_ray(model: Path, units: list[dict], workers: int | None, address: s
         checkpoint = str(Path(model).resolve())
         rows = [{"unit": json.dumps(unit)} for unit in units]
         dataset = ray.data.from_items(rows, override_num_blocks=len(rows))
-        pool = ray.data.ActorPoolStrategy(size=workers)
+        pool = ray.data.ActorPoolStrategy(size=min(workers, len(units)))
         dataset = dataset.map(_Prepare, fn_constructor_args=(checkpoint,), compute=pool, num_cpus=CPUS_PER_ACTOR)
         dataset = dataset.map_batches(_Encode, fn_constructor_args=(checkpoint,), batch_size=1, compute=pool, num_cpus=CPUS_PER_ACTOR)
         for row in dataset.iter_rows():
@@ -53,9 +53,9 @@ def embed_on_ray(model: Path, units: list[dict], workers: int | None, address: s
 
 
 def _start(ray, address: str | None, workers: int) -> None:
+    context = ray.data.DataContext.get_current()  # importing ray.data configures its loggers: quiet them after
     for name in ("ray", "ray.data"):
         logging.getLogger(name).setLevel(logging.WARNING)
-    context = ray.data.DataContext.get_current()
     context.execution_options.preserve_order = False  # partitions are reassembled by (partition, seq)
     context.enable_progress_bars = False  # our own bar counts items
     env = {"env_vars": {"OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}}
