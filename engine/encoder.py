@@ -43,6 +43,19 @@ class Encoder:
         self._check_fonts()
         return self._encode(texts, batch_size, self._text_inputs, self.model.encode_texts)
 
+    def text_inputs(self, texts: Sequence[str]) -> np.ndarray:
+        """What the model reads for `texts` (rendered pages, or token ids), as `encode_texts` prepares
+        them: a pipeline can prepare batches in CPU workers and encode them elsewhere (`encode_inputs`)."""
+        self._check_fonts()
+        return self._text_inputs(list(texts))
+
+    @torch.inference_mode()
+    def encode_inputs(self, modality: str, inputs: np.ndarray) -> np.ndarray:
+        """One prepared batch -> (N, dim) unit vectors: uint8 (N, 3, S, S) photos for "image",
+        `text_inputs` output for "text"."""
+        encode = self.model.encode_images if modality == "image" else self.model.encode_texts
+        return encode(torch.from_numpy(np.ascontiguousarray(inputs)).to(self.device)).cpu().numpy()
+
     def text_pixels(self, text: str, lang: str | None = None) -> np.ndarray:
         """The page the model reads for `text` (uint8 H x W, 255 = paper), drawn as `encode_texts` draws it."""
         if self.model.kind != "clippo":

@@ -15,6 +15,8 @@ EXAMPLES = """examples (INDEX_DIR comes first, for every command):
   engine query my-index "ein Hund am Strand" -k 5
   engine query my-index --image photo.jpg --modality text --json
   engine serve my-index --port 8080
+  engine index build big --model runs/small --images /photos --executor ray --ondisk   # larger than RAM
+  engine index build big --model runs/small --table urls.parquet --image-col path --executor ray --address ray://head:10001
 """
 
 
@@ -46,6 +48,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="SIZE",
         help="RAM the index may use, e.g. 2G; picks the fastest index that fits "
         "(HNSW, then IVF-Flat, then IVF-PQ with exact re-ranking). Without it: exact up to 50k items, IVF-Flat above",
+    )
+    build.add_argument(
+        "--ondisk",
+        action="store_true",
+        help="an index larger than RAM: IVF-PQ whose inverted lists, vectors and metadata stay on disk, memory-mapped when searching (needs --executor)",
     )
     build.set_defaults(func=_run_build)
 
@@ -110,7 +117,14 @@ def _add_item_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--text-col", help="--table column holding texts")
     group.add_argument("--lang-col", help="--table column holding each text's language")
     group.add_argument("--image-root", type=Path, help="folder that relative --image-col paths start from (default: the table's folder)")
-    parser.add_argument("--workers", type=int, help="processes decoding photos (default: one per CPU; 0 = none)")
+    parser.add_argument("--workers", type=int, help="processes decoding photos (default: one per CPU; 0 = none); with --executor ray: actors per stage")
+    parser.add_argument(
+        "--executor",
+        choices=("local", "ray"),
+        help="embed into resumable partitions (INDEX_DIR/partitions-*): in this process (local) or with Ray Data (ray; bash scripts/install_extras ray)",
+    )
+    parser.add_argument("--partition-size", type=int, default=10_000, metavar="N", help="with --executor: items per embedding partition (default 10000)")
+    parser.add_argument("--address", help="with --executor ray: join the Ray cluster at this address (e.g. ray://head:10001) instead of starting one here")
 
 
 def _collect(args: argparse.Namespace):
@@ -141,7 +155,10 @@ def _run_build(args: argparse.Namespace) -> int:
     directory = args.index_dir or args.out
     items, skipped = _collect(args)
     budget = parse_size(args.memory_budget) if args.memory_budget else None
-    report = build(directory, args.model, items, skipped, args.factory, budget, args.workers)
+    _check_executor(args)
+    if args.ondisk and (args.executor is None or args.memory_budget):
+        raise EngineError("--ondisk needs --executor local|ray (it indexes embedding partitions) and takes no --memory-budget")
+    report = build(directory, args.model, items, skipped, args.factory, budget, args.workers, args.executor, args.address, args.ondisk, args.partition_size)
     _print_report(report, f"built {directory}")
     return 0
 
@@ -150,9 +167,17 @@ def _run_add(args: argparse.Namespace) -> int:
     from engine.index.build import add
 
     items, skipped = _collect(args)
-    report = add(args.index_dir, items, skipped, args.model, args.workers)
+    _check_executor(args)
+    report = add(args.index_dir, items, skipped, args.model, args.workers, args.executor, args.address, args.partition_size)
     _print_report(report, f"added to {args.index_dir}")
     return 0
+
+
+def _check_executor(args: argparse.Namespace) -> None:
+    if args.partition_size < 1:
+        raise EngineError(f"--partition-size must be at least 1, got {args.partition_size}")
+    if args.address and args.executor != "ray":
+        raise EngineError("--address names a Ray cluster: it needs --executor ray")
 
 
 def _print_report(report, what: str) -> None:
@@ -164,6 +189,9 @@ def _print_report(report, what: str) -> None:
         f"{manifest['count']:,} in total ({manifest['counts']['image']:,} images, {manifest['counts']['text']:,} texts)"
     )
     print(f"index: {index['factory']} ({index['why']}); recall@10 {index['recall_at_10']:.3f} {index['knobs'] or ''}".rstrip())
+    if manifest.get("layout") == "ondisk":
+        parts, segments = manifest["partitions"], len(manifest["segments"])
+        print(f"on disk: {parts} partitions in {manifest['parts']}/, {segments} segment(s); search {index['search_ms']} ms a query")
     if report.skipped:
         print(f"skipped {len(report.skipped)} item(s) (listed in manifest.json):")
         for entry in report.skipped[:20]:

@@ -17,7 +17,7 @@ import torch
 from PIL import Image
 
 from engine.errors import EngineError
-from engine.index import store
+from engine.index import ondisk, store
 from engine.index.ann import VectorSearch, faiss_threads
 from engine.index.embed import encode_images, encode_texts
 from engine.images import UnreadableImage, load_rgb
@@ -72,11 +72,13 @@ class Index:
         self.metadata = stored.metadata
         self.encoder = encoder
         self._vectors = VectorSearch(stored.index, stored.vectors, stored.manifest["index"]["knobs"])
-        # plain arrays for the result columns: per-query pandas indexing cost more than the search
-        self._modality = self.metadata["modality"].to_numpy(dtype=object)
-        self._item = np.where(self._modality == "image", self.metadata["path"].to_numpy(dtype=object), self.metadata["text"].to_numpy(dtype=object))
-        self._language = self.metadata["language"].to_numpy(dtype=object, na_value=None)
-        self._masks = {name: self._modality == name for name in ("image", "text")}
+        self._masks: dict[str, np.ndarray] = {}
+        if isinstance(self.metadata, pd.DataFrame):  # plain arrays for the result columns: per-query
+            # pandas indexing cost more than the search
+            self._modality = self.metadata["modality"].to_numpy(dtype=object)
+            self._item = np.where(self._modality == "image", self.metadata["path"].to_numpy(dtype=object), self.metadata["text"].to_numpy(dtype=object))
+            self._language = self.metadata["language"].to_numpy(dtype=object, na_value=None)
+            self._masks = {name: self._modality == name for name in ("image", "text")}
 
     def __len__(self) -> int:
         return len(self.metadata)
@@ -113,20 +115,24 @@ class Index:
             raise EngineError(f"modality {modality!r}: choose one of {', '.join(MODALITIES)}")
         if k < 1:
             raise EngineError(f"k must be at least 1, got {k}")
-        allowed = self._masks.get(modality)
+        allowed = self._mask(modality)
         with one_thread():
             scores, ids = self._vectors.search(np.asarray(vector, dtype=np.float32)[None, :], k, allowed)
         found = ids[0][ids[0] >= 0]
-        return pd.DataFrame(
-            {
-                "rank": np.arange(1, len(found) + 1),
-                "score": scores[0][: len(found)],
-                "id": found,
-                "modality": self._modality[found],
-                "item": self._item[found],
-                "language": self._language[found],
-            }
-        )
+        hits = pd.DataFrame({"rank": np.arange(1, len(found) + 1), "score": scores[0][: len(found)], "id": found})
+        if isinstance(self.metadata, pd.DataFrame):
+            return hits.assign(modality=self._modality[found], item=self._item[found], language=self._language[found])
+        rows = self.metadata.rows(found)  # an on-disk index: only the hits' rows are read
+        items = [row["path"] if row["modality"] == "image" else row["text"] for row in rows]
+        return hits.assign(modality=[row["modality"] for row in rows], item=items, language=[row["language"] for row in rows])
+
+    def _mask(self, modality: str) -> np.ndarray | None:
+        """Which ids a modality filter lets through (None: all); an on-disk index reads the column once."""
+        if modality == "any":
+            return None
+        if modality not in self._masks:
+            self._masks[modality] = self.metadata.column("modality") == modality
+        return self._masks[modality]
 
     def vector(self, item_id: int) -> np.ndarray:
         """The stored embedding of item `item_id`."""
@@ -137,7 +143,9 @@ class Index:
         """One row of metadata as a plain dict (None for empty cells)."""
         if not 0 <= item_id < len(self.metadata):
             raise EngineError(f"no item {item_id}: ids run from 0 to {len(self.metadata) - 1}")
-        return _plain(self.metadata.iloc[item_id].to_dict())
+        if isinstance(self.metadata, pd.DataFrame):
+            return _plain(self.metadata.iloc[item_id].to_dict())
+        return _plain(self.metadata.rows([item_id])[0])
 
 
 def records(hits: pd.DataFrame) -> list[dict]:
@@ -150,7 +158,14 @@ def _plain(row: dict) -> dict:
     return {key: None if pd.isna(value) else value.item() if hasattr(value, "item") else value for key, value in row.items()}
 
 
+def load_stored(path: str | Path) -> store.Stored:
+    """The live generation of INDEX_DIR, in memory (`store`) or memory-mapped on disk (`ondisk`)."""
+    if store.read_manifest(Path(path)).get("layout") == "ondisk":
+        return ondisk.load(Path(path), store.read_manifest(Path(path)))
+    return store.load(Path(path))
+
+
 def open_index(path: str | Path, model: str | Path | None = None) -> Index:
     """Open INDEX_DIR for searching with the checkpoint recorded in it (or `model`, if it matches)."""
-    stored = store.load(Path(path))
+    stored = load_stored(path)
     return Index(stored, open_encoder(stored.manifest, model))

@@ -7,6 +7,9 @@ INDEX_DIR/
     metadata-<gen>.parquet   one row per vector: id, modality, path, text, language, size, mtime
     vectors-<gen>.npy        the float32 embeddings (exact re-ranking, search by id, rebuilding)
 
+An index larger than RAM ("layout": "ondisk", `engine.index.ondisk`) keeps embedding partitions
+and memory-mapped inverted-list segments instead of the last three files, committed the same way.
+
 A build or add writes a new generation's files under temporary names, renames them, and only
 then replaces manifest.json (one atomic rename): that rename is the commit. A process killed at
 any earlier moment leaves the old manifest pointing at the old, untouched files; leftovers are
@@ -18,6 +21,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -34,6 +38,7 @@ FORMAT = "engine-index"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 LOCK = ".lock"
+PARTS = "partitions"  # embedding partitions of a partitioned build (engine.index.partitions)
 
 
 @dataclass
@@ -65,6 +70,8 @@ def load(directory: Path) -> Stored:
     """Read the live generation named by the manifest."""
     directory = Path(directory)
     manifest = read_manifest(directory)
+    if manifest.get("layout") == "ondisk":
+        raise EngineError(f"{directory} is an on-disk index: open it with engine.index.search.load_stored")
     files = manifest["files"]
     try:
         index = faiss.read_index(str(directory / files["index"]))
@@ -123,15 +130,29 @@ def commit(directory: Path, manifest: dict, index: faiss.Index, metadata: pd.Dat
     return manifest
 
 
+def write_manifest(directory: Path, manifest: dict) -> dict:
+    """Make `manifest` the live one as the next generation (one atomic rename); returns it as written."""
+    directory = Path(directory)
+    generation = int(read_manifest(directory)["generation"]) + 1 if (directory / MANIFEST).exists() else 1
+    manifest = {**manifest, "format": FORMAT, "format_version": FORMAT_VERSION, "generation": generation, "files": manifest.get("files", {})}
+    text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
+    try:
+        _write(directory / MANIFEST, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    except OSError as error:
+        raise EngineError(f"cannot write the index to {directory}: {error.strerror or error}") from None
+    _fsync(directory)
+    return manifest
+
+
 def remove_leftovers(directory: Path, keep: set[str]) -> None:
     """Delete earlier generations and temporary files of interrupted writes."""
     for path in Path(directory).iterdir():
         if _ours(path.name) and path.name not in keep and path.name != MANIFEST:
-            path.unlink(missing_ok=True)
+            shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
 
 
 def _ours(name: str) -> bool:
-    return name.startswith(("index-", "metadata-", "vectors-", f"{MANIFEST}.tmp-")) or ".tmp-" in name
+    return name.startswith(("index-", "metadata-", "vectors-", "trained-", "segment-", PARTS, f"{MANIFEST}.tmp-")) or ".tmp-" in name
 
 
 def _write(path: Path, write) -> None:

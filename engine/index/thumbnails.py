@@ -15,6 +15,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
+
 from engine.errors import EngineError
 from engine.images import UnreadableImage, load_rgb
 
@@ -32,8 +34,10 @@ class Thumbnails:
     """JPEG previews of the index's photos, cached up to `budget_bytes`."""
 
     def __init__(self, metadata, budget_bytes: int = 32 * 2**20) -> None:
-        self._modality = metadata["modality"].to_numpy(dtype=object)
-        self._path = metadata["path"].to_numpy(dtype=object, na_value=None)
+        self._metadata = metadata  # a DataFrame, or an on-disk index's PartitionMetadata (read by id)
+        if isinstance(metadata, pd.DataFrame):
+            self._modality = metadata["modality"].to_numpy(dtype=object)
+            self._path = metadata["path"].to_numpy(dtype=object, na_value=None)
         self._budget = budget_bytes
         self._cache: OrderedDict[tuple[int, int], Thumbnail] = OrderedDict()
         self._bytes = 0
@@ -64,11 +68,16 @@ class Thumbnails:
         return made
 
     def _photo(self, item_id: int) -> Path:
-        if not 0 <= item_id < len(self._modality):
-            raise EngineError(f"no item {item_id}: ids run from 0 to {len(self._modality) - 1}")
-        if self._modality[item_id] != "image" or not self._path[item_id]:
+        if not 0 <= item_id < len(self._metadata):
+            raise EngineError(f"no item {item_id}: ids run from 0 to {len(self._metadata) - 1}")
+        if isinstance(self._metadata, pd.DataFrame):
+            modality, path = self._modality[item_id], self._path[item_id]
+        else:
+            row = self._metadata.rows([item_id])[0]
+            modality, path = row["modality"], row["path"]
+        if modality != "image" or not path:
             raise EngineError(f"item {item_id} is a text, not a photo: it has no thumbnail")
-        return Path(self._path[item_id])
+        return Path(path)
 
     @staticmethod
     def _make(path: Path, size: int) -> bytes:
