@@ -208,6 +208,24 @@ def test_resume_after_kill_9_continues_with_the_samples_not_yet_seen(tiny, tmp_p
         assert resumed[step] == pytest.approx(whole[step], abs=1e-4), step
 
 
+def test_two_torchrun_processes_read_disjoint_shards_and_the_checkpoint_keeps_both_positions(tiny, tmp_path):
+    out, torchrun = tmp_path / "double", Path(sys.executable).with_name("torchrun")
+    result = subprocess.run(
+        [str(torchrun), "--standalone", "--nproc_per_node", "2", "-m", "engine.train", *_train_args(out, 3, f"shards:urls={tiny / 'shards'}", workers=1)],
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert result.returncode == 0, result.stderr[-5000:]
+    assert sorted(_losses(out)) == [1, 2, 3]
+    import torch
+
+    streams = torch.load(out / "checkpoint" / "train_state.pt", weights_only=False)["streams"]
+    assert (streams["world"], streams["slots"]) == (2, 1) and sorted(streams["positions"]) == ["0/0", "1/0"]
+    # 3 steps x 4 photos per rank = 12 photos each: a whole epoch of each rank's 2 shards (6 photos), twice
+    assert [streams["positions"][key]["photos"]["epoch"] for key in ("0/0", "1/0")] == [1, 1]
+
+
 def test_a_resume_with_another_worker_count_is_refused(tiny, tmp_path, capsys):
     out, data = tmp_path / "run", f"shards:urls={tiny / 'shards'}"
     assert main(["train", *_train_args(out, 2, data, workers=2)]) == 0
@@ -267,6 +285,8 @@ def test_user_mistakes_are_one_line_errors(tiny, tmp_path, capsys):
     assert "1 shard(s) for 1 process(es) x 2 worker(s)" in capsys.readouterr().err
     assert main(["shards", "write", "--data", f"pairs:path={tiny / 'pairs.tsv'}", "--per-shard", "0", "--out", str(tmp_path / "c")]) == 2
     assert "--per-shard" in capsys.readouterr().err
+    assert main(["tokenizer", "train", "--data", f"shards:urls={tiny / 'shards'}", "--vocab-size", "8", "--out", str(tmp_path / "t.model")]) == 2
+    assert "streamed source" in capsys.readouterr().err
 
 
 def test_photo_shards_without_json_take_the_txt_caption_and_the_sources_language(tmp_path):

@@ -25,6 +25,8 @@ def merge_pools(pools: list) -> tuple[ImageCaptions, TextPairs]:
     """All image/caption sources as one pool, all text/text sources as another."""
     images, pairs = ImageCaptions(images=[]), TextPairs()
     for pool in pools:
+        if not isinstance(pool, (ImageCaptions, TextPairs)):
+            raise EngineError(f"a streamed source ({type(pool).__name__}) is read only as engine train --data, not here")
         if isinstance(pool, ImageCaptions):
             offset = len(images.images)
             images.images += pool.images

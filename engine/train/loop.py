@@ -330,7 +330,10 @@ def _tokenizer_path(config: Config, out: Path, resume_from: Path | None, images:
             images, pairs = merge_pools([load_source(source) for source in vocab.data])
         texts = texts_of(images, pairs, set(vocab.langs))
         if not texts:
-            raise EngineError(f"train.vocab: no texts in languages {', '.join(vocab.langs)} to fit a vocabulary on")
+            raise EngineError(
+                f"train.vocab: no texts in languages {', '.join(vocab.langs)} to fit a vocabulary on (streamed shards are not read for it: "
+                "give input.tokenizer or train.vocab.data)"
+            )
         print(f"fitting a {vocab.size}-piece vocabulary on {len(texts):,} texts -> {path}")
         train_tokenizer(texts, path, vocab.size)
     if dist.is_initialized():

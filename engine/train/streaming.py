@@ -137,9 +137,12 @@ class StreamBatches(torch.utils.data.IterableDataset):
         pixels = np.empty((self.n_images, 3, self.image_size, self.image_size), dtype=np.uint8)
         texts: list[str] = []
         langs: list[str] = []
-        row = 0
+        row, last_epoch = 0, None
         while row < self.n_images:
             raw, position, (epoch, shard) = next(samples)
+            last_epoch = epoch if last_epoch is None else last_epoch
+            if epoch > last_epoch + 1:
+                raise EngineError(f"no usable photo (with a caption in --caption-langs) in a whole epoch of {self.photos.shards[shard]} and its other shards")
             try:
                 pixels[row], captions = self.photos.decode(raw, self.image_size)
             except CorruptSample as error:
@@ -149,6 +152,7 @@ class StreamBatches(torch.utils.data.IterableDataset):
             chosen = self._choose(captions, np.random.default_rng([self.seed, hash_stream("captions"), epoch, shard, position.offset]))
             if chosen is None:
                 continue  # no caption in the chosen languages: not an error, just not this run's
+            last_epoch = epoch
             texts += [text for text, _ in chosen]
             langs += [lang for _, lang in chosen]
             row += 1
