@@ -12,7 +12,8 @@ memory: peak RSS of a process that streams one epoch of 10, 100 and 1,000 synthe
 photos each) through the trainer's reader (`StreamBatches`, batches of 64 decoded photos). Flat
 means it does not grow with the number of shards.
 
-    flock /tmp/engine-cpu.lock .venv/bin/python benchmarks/bench_streaming.py --shards /tmp/flickr8k-shards --csv out/bench_streaming.csv
+    engine shards write --data flickr8k:split=train --per-shard 500 --out /tmp/flickr8k-train
+    flock /tmp/engine-cpu.lock .venv/bin/python benchmarks/bench_streaming.py --shards /tmp/flickr8k-train --csv out/bench_streaming.csv
 """
 
 from __future__ import annotations
@@ -43,10 +44,10 @@ def train_command(out: Path, steps: int, shards: Path | None) -> list[str]:
     return command
 
 
-def pairs_per_s(source: str, shards: Path, steps: int, warmup: int) -> float:
+def pairs_per_s(shards: Path | None, steps: int, warmup: int) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "run"
-        subprocess.run(train_command(out, warmup + steps, shards if source == "stream" else None), check=True, stderr=subprocess.DEVNULL)
+        subprocess.run(train_command(out, warmup + steps, shards), check=True, stderr=subprocess.DEVNULL)
         records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
         elapsed = {r["step"]: r["elapsed_s"] for r in records if "loss" in r}
         return 128 * steps / (elapsed[warmup + steps] - elapsed[warmup])
@@ -88,13 +89,33 @@ def peak_rss(folder: Path, count: int) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+def memory_table(counts: list[int]) -> list[dict]:
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "synthetic"
+        synthetic_shards(folder, max(counts))
+        print(f"\nstreaming reader, one epoch of N synthetic shards ({SAMPLES_PER_SYNTHETIC_SHARD} photos each, decoded at 112 px)")
+        print("| shards | photos | peak RSS (MB) |\n| ---: | ---: | ---: |")
+        for count in counts:
+            row = peak_rss(folder, count)
+            print(f"| {row['shards']:,} | {row['photos']:,} | {row['peak_rss_mb']:.0f} |", flush=True)
+            rows.append({"table": "memory", **row})
+    return rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--shards", type=Path, help="Flickr8k train shards (engine shards write --data flickr8k:split=train --out DIR); omit to skip")
+    parser.add_argument(
+        "--shards",
+        type=Path,
+        nargs="*",
+        default=[],
+        help="Flickr8k train shard folder(s) (engine shards write --data flickr8k:split=train --out DIR); none: skip",
+    )
     parser.add_argument("--steps", type=int, default=40, help="timed steps per training run (default 40)")
     parser.add_argument("--warmup", type=int, default=10, help="untimed steps first (default 10)")
     parser.add_argument("--repeats", type=int, default=2, help="runs of each source, alternating (default 2)")
-    parser.add_argument("--counts", type=int, nargs="+", default=[10, 100, 1000], help="synthetic shard counts for the memory table")
+    parser.add_argument("--counts", type=int, nargs="*", default=[10, 100, 1000], help="synthetic shard counts for the memory table (none: skip)")
     parser.add_argument("--csv", type=Path, default=Path("out/bench_streaming.csv"), help="where the rows are written")
     parser.add_argument("--rss-child", nargs=2, metavar=("FOLDER", "COUNT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -104,10 +125,11 @@ def main() -> int:
 
     rows: list[dict] = []
     if args.shards:
-        speeds: dict[str, list[float]] = {"memory": [], "stream": []}
+        sources: dict[str, Path | None] = {"memory": None, **{f"stream {path.name}": path for path in args.shards}}
+        speeds: dict[str, list[float]] = {source: [] for source in sources}
         for _ in range(args.repeats):
-            for source in speeds:
-                speeds[source].append(pairs_per_s(source, args.shards, args.steps, args.warmup))
+            for source, shards in sources.items():
+                speeds[source].append(pairs_per_s(shards, args.steps, args.warmup))
                 print(f"{source}: {speeds[source][-1]:.1f} pairs/s", flush=True)
         memory = float(np.mean(speeds["memory"]))
         print(f"\n{RECIPE}, {args.steps} timed steps after {args.warmup}, {args.repeats} runs each (alternating)")
@@ -125,15 +147,8 @@ def main() -> int:
                 }
             )
 
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp) / "synthetic"
-        synthetic_shards(folder, max(args.counts))
-        print(f"\nstreaming reader, one epoch of N synthetic shards ({SAMPLES_PER_SYNTHETIC_SHARD} photos each, decoded at 112 px)")
-        print("| shards | photos | peak RSS (MB) |\n| ---: | ---: | ---: |")
-        for count in args.counts:
-            row = peak_rss(folder, count)
-            print(f"| {row['shards']:,} | {row['photos']:,} | {row['peak_rss_mb']:.0f} |", flush=True)
-            rows.append({"table": "memory", **row})
+    if args.counts:
+        rows += memory_table(args.counts)
 
     args.csv.parent.mkdir(parents=True, exist_ok=True)
     fields = sorted({key for row in rows for key in row})

@@ -8,6 +8,7 @@ from pathlib import Path
 SUMMARY = "write photo/caption and text-pair sources as shards for streamed training"
 EXAMPLES = """examples:
   engine shards write --data flickr8k:split=train --out shards/flickr8k-train
+  engine shards write --data flickr8k:split=train --image-size 112 --per-shard 500 --out shards/flickr8k-train-112
   engine shards write --data table:path=captions.tsv,images=photos/,lang_col=lang --per-shard 5000 --out shards/mine
   engine shards write --data multi30k:split=train --per-shard 20000 --out shards/multi30k
   engine train --config clippo-flickr8k-cpu-small --data "shards:urls=shards/flickr8k-train/{00000..00005}.tar" \\
@@ -33,13 +34,19 @@ def register(subparsers) -> None:
     write.add_argument("--out", type=Path, required=True, help="folder the shards are written to (created)")
     write.add_argument("--per-shard", type=int, default=1000, metavar="N", help="photos (or text pairs) per shard (default 1000)")
     write.add_argument("--prefix", default="", help="shard name prefix, e.g. 'train-' for train-00000.tar")
+    write.add_argument(
+        "--image-size",
+        type=int,
+        metavar="PX",
+        help="store photos as the model sees them, PX x PX JPEG (as img2dataset resizes; default: the files as they are)",
+    )
     write.set_defaults(func=run_write)
 
 
 def run_write(args: argparse.Namespace) -> int:
     from engine.train.shard_writer import write_shards
 
-    counts = write_shards(args.data, args.out, args.per_shard, args.prefix)
+    counts = write_shards(args.data, args.out, args.per_shard, args.prefix, args.image_size)
     parts = [f"{counts['photos']:,} photos in {counts['photo_shards']} tar shard(s)", f"{counts['pairs']:,} pairs in {counts['pair_shards']} Parquet shard(s)"]
     if counts["kept_shards"]:
         parts.append(f"{counts['kept_shards']} existing shard(s) kept")
