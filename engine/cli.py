@@ -22,6 +22,7 @@ COMMANDS = {
     "train": ("engine.train.cli", "train CLIPPO or a tokenizer baseline from a recipe"),
     "configs": ("engine.train.cli", "list the named training recipes, one line each"),
     "tokenizer": ("engine.train.cli", "vocabularies for the tokenizer baselines"),
+    "shards": ("engine.train.shards_cli", "write photo/caption and text-pair sources as shards for streamed training"),
     "demo": ("engine.demo", "index a fresh scene collection and query it in 18 languages (no download)"),
 }
 ALL = "*"

@@ -25,6 +25,8 @@ def merge_pools(pools: list) -> tuple[ImageCaptions, TextPairs]:
     """All image/caption sources as one pool, all text/text sources as another."""
     images, pairs = ImageCaptions(images=[]), TextPairs()
     for pool in pools:
+        if not isinstance(pool, (ImageCaptions, TextPairs)):
+            raise EngineError(f"a streamed source ({type(pool).__name__}) is read only as engine train --data, not here")
         if isinstance(pool, ImageCaptions):
             offset = len(images.images)
             images.images += pool.images
@@ -48,6 +50,41 @@ class Plan:
     pairs: np.ndarray
 
 
+def batch_shape(batch_size: int, pair_share: float, has_pairs: bool, captions_per_photo: int, world: int) -> tuple[int, int]:
+    """(photos, text pairs) in a global batch of `batch_size` text rows: caption rows come in whole photos on every rank."""
+    if batch_size % world:
+        raise EngineError(f"--batch-size {batch_size} must be a multiple of the number of processes ({world})")
+    unit = captions_per_photo * world
+    n_captions = int(round(batch_size * (1 - pair_share) / unit)) * unit if has_pairs else batch_size
+    if n_captions % unit:
+        raise EngineError(
+            f"--batch-size {batch_size} must be a multiple of --captions-per-photo ({captions_per_photo}) x processes ({world}) when there are no text pairs"
+        )
+    return n_captions // captions_per_photo, batch_size - n_captions
+
+
+class EpochDraw:
+    """Rows step*count ... of an endless run of epochs, each a fresh permutation of n items from (seed, stream, epoch).
+
+    Whatever ran before, step s draws the same rows: the batch is a pure function of (seed, step).
+    """
+
+    def __init__(self, seed: int, stream: str, n: int) -> None:
+        self.seed, self.stream, self.n = seed, stream, n
+        self._cache: tuple[int, np.ndarray] | None = None  # the latest epoch's permutation
+
+    def _permutation(self, epoch: int) -> np.ndarray:
+        if self._cache is None or self._cache[0] != epoch:
+            self._cache = (epoch, np.random.default_rng([self.seed, hash_stream(self.stream), epoch]).permutation(self.n))
+        return self._cache[1]
+
+    def take(self, step: int, count: int) -> np.ndarray:
+        if not count or not self.n:
+            return np.zeros(0, dtype=np.int64)
+        positions = step * count + np.arange(count)
+        return np.array([self._permutation(p // self.n)[p % self.n] for p in positions], dtype=np.int64)
+
+
 class Sampler:
     """Epoch-wise shuffles of the photos and of the pairs; captions per photo drawn by language weight."""
 
@@ -63,24 +100,15 @@ class Sampler:
         usable: np.ndarray | None = None,
         captions_per_photo: int = 1,
     ) -> None:
-        if batch_size % world:
-            raise EngineError(f"--batch-size {batch_size} must be a multiple of the number of processes ({world})")
         self.seed, self.captions_per_photo = seed, captions_per_photo
-        unit = captions_per_photo * world  # caption rows come in whole photos on every rank
-        n_captions = int(round(batch_size * (1 - pair_share) / unit)) * unit if pairs.left else batch_size
-        if n_captions % unit:
-            raise EngineError(
-                f"--batch-size {batch_size} must be a multiple of --captions-per-photo ({captions_per_photo}) "
-                f"x processes ({world}) when there are no text pairs"
-            )
-        self.n_pairs, self.n_images = batch_size - n_captions, n_captions // captions_per_photo
+        self.n_images, self.n_pairs = batch_shape(batch_size, pair_share, bool(pairs.left), captions_per_photo, world)
         self._caption_tables(images, lang_weights, usable)
         if self.n_images and not len(self.image_ids):
             raise EngineError("no photo has a caption in the chosen languages (--caption-langs)")
         if not self.n_images and not self.n_pairs:
             raise EngineError("nothing to train on: give --data with photos or text pairs")
-        self.n_pair_pool = len(pairs.left)
-        self._perm_cache: dict[tuple[str, int], np.ndarray] = {}
+        self._image_draw = EpochDraw(seed, "images", len(self.image_ids))
+        self._pair_draw = EpochDraw(seed, "pairs", len(pairs.left))
 
     def _caption_tables(self, images: ImageCaptions, weights: dict[str, float] | None, usable: np.ndarray | None) -> None:
         """Per photo: its captions and their draw weights (language weight / captions in that language)."""
@@ -101,22 +129,11 @@ class Sampler:
         self.starts = np.append(starts, len(caption_ids))
         self.share = share
 
-    def _permutation(self, stream: str, epoch: int, n: int) -> np.ndarray:
-        key = (stream, epoch)
-        if key not in self._perm_cache:
-            self._perm_cache = {k: v for k, v in self._perm_cache.items() if k[0] != stream}
-            self._perm_cache[key] = np.random.default_rng([self.seed, hash_stream(stream), epoch]).permutation(n)
-        return self._perm_cache[key]
-
-    def _draw(self, stream: str, step: int, count: int, n: int) -> np.ndarray:
-        positions = step * count + np.arange(count)
-        return np.array([self._permutation(stream, p // n, n)[p % n] for p in positions], dtype=np.int64)
-
     def plan(self, step: int) -> Plan:
-        rows = self._draw("images", step, self.n_images, len(self.image_ids)) if self.n_images else np.zeros(0, dtype=np.int64)
+        rows = self._image_draw.take(step, self.n_images)
         rng = np.random.default_rng([self.seed, hash_stream("captions"), step])
         captions = np.concatenate([self._captions_of(row, rng) for row in rows]) if len(rows) else np.zeros(0, dtype=np.int64)
-        pairs = self._draw("pairs", step, self.n_pairs, self.n_pair_pool) if self.n_pairs else np.zeros(0, dtype=np.int64)
+        pairs = self._pair_draw.take(step, self.n_pairs)
         return Plan(self.image_ids[rows], captions, pairs)
 
     def _captions_of(self, row: int, rng: np.random.Generator) -> np.ndarray:

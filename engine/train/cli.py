@@ -41,6 +41,8 @@ data specs (repeat --data): KIND or KIND:key=value,key=value (lists inside a val
   tatoeba[:langs=deu+jpn]                          Tatoeba xxx-English pairs (112 languages; the comparison holds it out)
   scenes[:count=20000,seed=0,size=64,langs=en+ja]  the built-in scene collection (pictures + captions)
   scene-pairs[:count=20000,seed=0,langs=..,pivot=en]  its translation pairs
+  shards:urls=DIR|FILE.tar|PATTERN[,lang=und]     WebDataset photo/caption shards, streamed (docs/streaming.md)
+  pair-shards:path=FILE.tsv|.parquet|PATTERN      text pairs streamed from tables (engine shards write makes both)
 """
 # flag destination -> config field it overrides
 FLAG_FIELDS = {

@@ -48,7 +48,12 @@ class TextPairs:
 Source = ImageCaptions | TextPairs
 SOURCES: dict[str, Callable[..., Source]] = {}
 # Sources defined in other packages, imported on first use (their import registers them).
-PLUGIN_SOURCES = {"scenes": "engine.scenes.source", "scene-pairs": "engine.scenes.source"}
+PLUGIN_SOURCES = {
+    "scenes": "engine.scenes.source",
+    "scene-pairs": "engine.scenes.source",
+    "shards": "engine.train.shards",  # streamed: no pool, read a shard at a time (engine.train.streaming)
+    "pair-shards": "engine.train.shards",
+}
 
 
 def register_source(name: str):

@@ -31,6 +31,7 @@ from engine.train.data import ImageCaptions, load_source, texts_of
 from engine.train.image_cache import cached_images
 from engine.train.loss import contrastive_loss
 from engine.train.optim import Optimizer
+from engine.train.streaming import split_streams, stream_dataset
 from engine.train.validate import Validation
 from engine.typed import to_dict
 
@@ -49,22 +50,23 @@ def train(config: Config, out: Path, resume: bool = False, cache_dir: Path | Non
     out = Path(out)
     resume_from = _resume_source(config, out, resume)
 
-    images, pairs = merge_pools([load_source(source) for source in run.data])
+    streams, pools = split_streams([load_source(source) for source in run.data])  # streams: docs/streaming.md
+    images, pairs = merge_pools(pools)
     fitting = time.monotonic()
     tokenizer_path = _tokenizer_path(config, out, resume_from, images, pairs, rank)
     fitting = time.monotonic() - fitting  # a baseline's vocabulary is fitted outside the time budget
     tokenizer = Tokenizer(tokenizer_path) if tokenizer_path else None
     text_inputs = TextInputs(config.model, config.input, tokenizer)
-    pixels, usable = _shared_image_cache(images.images, config.model.image_size, cache_dir, rank)
-    sampler = Sampler(images, pairs, run.batch_size, run.pair_share, run.caption_langs, run.seed, world, usable, run.captions_per_photo)
+    if not streams:
+        pixels, usable = _shared_image_cache(images.images, config.model.image_size, cache_dir, rank)
+        sampler = Sampler(images, pairs, run.batch_size, run.pair_share, run.caption_langs, run.seed, world, usable, run.captions_per_photo)
 
     torch.manual_seed(run.seed)
     model = DualEncoder(config.model, config.input, tokenizer.vocab_size if tokenizer else None).to(device)
     optimizer = Optimizer(model, run.optimizer, run.lr, run.weight_decay)
     schedule = WarmupCosine(run.warmup, run.steps)
-    step = 0
-    if resume_from:
-        step = _restore(resume_from, model, optimizer, schedule)
+    state = _restore(resume_from, model, optimizer, schedule) if resume_from else {}
+    step = state.get("step", 0)
 
     validation = _validation(config, text_inputs, cache_dir, rank)
     extra = _checkpoint_facts(config)
@@ -77,8 +79,12 @@ def train(config: Config, out: Path, resume: bool = False, cache_dir: Path | Non
 
     deadline = started + fitting + 60 * run.time_budget if run.time_budget else math.inf
     stop = schedule.total or step + 10**9  # fixed after calibration when only a time budget is given
+    if streams:
+        dataset, progress, n_images = stream_dataset(config, streams, images, pairs, text_inputs, step, stop, rank, world, state.get("streams"))
+    else:
+        dataset, progress, n_images = StepBatches(sampler, images, pairs, pixels, text_inputs, step, stop, rank, world), None, sampler.n_images
     loader = torch.utils.data.DataLoader(
-        StepBatches(sampler, images, pairs, pixels, text_inputs, step, stop, rank, world),
+        dataset,
         batch_size=None,
         num_workers=run.workers,
         worker_init_fn=_worker_init,
@@ -94,7 +100,9 @@ def train(config: Config, out: Path, resume: bool = False, cache_dir: Path | Non
     for batch in loader:
         step_started = time.monotonic()
         optimizer.set_lr_scale(schedule(step))
-        loss = _train_step(model, optimizer, batch, sampler.n_images // world, config, device, precision, world)
+        loss = _train_step(model, optimizer, batch, n_images // world, config, device, precision, world)
+        if progress:
+            progress.update(batch)
         step += 1
         elapsed = time.monotonic() - step_started
         pairs_per_s = run.batch_size / elapsed if not pairs_per_s else 0.9 * pairs_per_s + 0.1 * run.batch_size / elapsed
@@ -109,6 +117,7 @@ def train(config: Config, out: Path, resume: bool = False, cache_dir: Path | Non
                     "temperature": model.temperature.item(),
                     "pairs_per_s": pairs_per_s,
                     "elapsed_s": time.monotonic() - started,
+                    **(progress.counts() if progress else {}),
                 }
             )
         if clock and clock.estimate(step, schedule, rank, world):
@@ -116,16 +125,18 @@ def train(config: Config, out: Path, resume: bool = False, cache_dir: Path | Non
         paused = time.monotonic()
         if validation and step % run.val_every == 0 and step != schedule.total:
             log.write({"step": step, "val": validation.run(model, precision)})
+        streamed = progress.state() if progress and step % run.checkpoint_every == 0 else None  # all ranks: a gather
         if step % run.checkpoint_every == 0 and rank == 0:
-            _save(out, model, extra, optimizer, schedule, step, tokenizer_path)
+            _save(out, model, extra, optimizer, schedule, step, tokenizer_path, streamed)
         if clock:
             clock.paused += time.monotonic() - paused
         out_of_time = _agree(rank, world, int(time.monotonic() > deadline))
         if step == schedule.total or out_of_time:
             break
     bar.close()
+    streamed = progress.state() if progress else None
     if rank == 0:
-        _save(out, model, extra, optimizer, schedule, step, tokenizer_path)
+        _save(out, model, extra, optimizer, schedule, step, tokenizer_path, streamed)
     final = validation.run(model, precision) if validation else {}
     log.write({"step": step, "val": final, "final": True, "elapsed_s": time.monotonic() - started})
     if rank == 0 and final:
@@ -319,7 +330,10 @@ def _tokenizer_path(config: Config, out: Path, resume_from: Path | None, images:
             images, pairs = merge_pools([load_source(source) for source in vocab.data])
         texts = texts_of(images, pairs, set(vocab.langs))
         if not texts:
-            raise EngineError(f"train.vocab: no texts in languages {', '.join(vocab.langs)} to fit a vocabulary on")
+            raise EngineError(
+                f"train.vocab: no texts in languages {', '.join(vocab.langs)} to fit a vocabulary on (streamed shards are not read for it: "
+                "give input.tokenizer or train.vocab.data)"
+            )
         print(f"fitting a {vocab.size}-piece vocabulary on {len(texts):,} texts -> {path}")
         train_tokenizer(texts, path, vocab.size)
     if dist.is_initialized():
@@ -356,7 +370,7 @@ def _resume_source(config: Config, out: Path, resume: bool) -> Path | None:
     return directory
 
 
-def _restore(directory: Path, model: DualEncoder, optimizer: Optimizer, schedule: WarmupCosine) -> int:
+def _restore(directory: Path, model: DualEncoder, optimizer: Optimizer, schedule: WarmupCosine) -> dict:
     saved_model, _ = load_model(directory)
     model.load_state_dict(saved_model.state_dict())
     state = load_train_state(directory)
@@ -366,10 +380,10 @@ def _restore(directory: Path, model: DualEncoder, optimizer: Optimizer, schedule
     schedule.total, schedule.val_seconds = state["total_steps"], state["val_seconds"]
     torch.set_rng_state(state["torch_rng"])
     np.random.set_state(state["numpy_rng"])
-    return state["step"]
+    return state
 
 
-def _save(out: Path, model, extra: dict, optimizer: Optimizer, schedule: WarmupCosine, step: int, tokenizer: Path | None) -> None:
+def _save(out: Path, model, extra: dict, optimizer: Optimizer, schedule: WarmupCosine, step: int, tokenizer: Path | None, streams: dict | None) -> None:
     state = {
         "step": step,
         "optimizer": optimizer.state_dict(),
@@ -377,5 +391,6 @@ def _save(out: Path, model, extra: dict, optimizer: Optimizer, schedule: WarmupC
         "val_seconds": schedule.val_seconds,
         "torch_rng": torch.get_rng_state(),
         "numpy_rng": np.random.get_state(),
+        "streams": streams,  # streamed runs: every reader's shard position (engine.train.streaming)
     }
     save_checkpoint(out / "checkpoint", model, {**extra, "step": step}, state, tokenizer)
