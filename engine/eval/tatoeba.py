@@ -85,3 +85,13 @@ def check_not_held_out(left: list[str], right: list[str], data_dir: Path) -> Non
             f"{leaked:,} training pair(s) are held-out Tatoeba test pairs (the first {HELD_OUT} of a language): "
             "train on `--data tatoeba`, which reads only the pairs after them"
         )
+
+
+def guard_training_pairs(left: list[str], right: list[str]) -> None:
+    """`check_not_held_out` against the shared data's Tatoeba sets; nothing to check where they are absent."""
+    from engine.paths import shared_data_dir
+
+    shared = shared_data_dir()
+    directory = shared / "translation/tatoeba_laser_v1" if shared else None
+    if left and directory and directory.is_dir():
+        check_not_held_out(left, right, directory)

@@ -186,9 +186,7 @@ def image_captions_from_rows(images: list[str], texts: list[str], langs: list[st
 
 
 @register_source("flickr8k")
-def flickr8k(
-    root: str | None = None, split: str = "train", langs: str | None = None, kinds: str | None = None, per_image: int | None = None
-) -> ImageCaptions:
+def flickr8k(root: str | None = None, split: str = "train", langs: str | None = None, kinds: str | None = None, per_image: int | None = None) -> ImageCaptions:
     """The Flickr8k caption table (11 languages); `kinds` filters human / human_translation / machine_translation;
     `per_image` keeps each photo's first N captions per language (a smaller set for a teacher to embed)."""
     root_dir = _shared("flickr8k", root)
@@ -271,8 +269,9 @@ def _nonempty_pairs(left: list[str], right: list[str], langs: list[str], right_l
 
 
 @register_source("tatoeba")
-def tatoeba(root: str | None = None, langs: str | None = None) -> TextPairs:
-    """LASER's Tatoeba sets, training part: pairs after the first 500 of each language (ISO 639-3 codes).
+def tatoeba(root: str | None = None, langs: str | None = None, per_lang: int | None = None) -> TextPairs:
+    """LASER's Tatoeba sets, training part: pairs after the first 500 of each language (ISO 639-3 codes),
+    at most `per_lang` of them per language if given.
 
     The first 500 pairs of every language are the held-out test set (engine.eval.tatoeba.HELD_OUT);
     a later pair that repeats one of their sentences, or a test pair of another language, is dropped too.
@@ -288,7 +287,7 @@ def tatoeba(root: str | None = None, langs: str | None = None) -> TextPairs:
             continue
         xx, en = load_pairs(directory, code)
         test = set(xx[:HELD_OUT]) | set(en[:HELD_OUT])
-        kept = [(a, b) for a, b in zip(xx[HELD_OUT:], en[HELD_OUT:]) if a not in test and b not in test and (a, b) not in held]
+        kept = [(a, b) for a, b in zip(xx[HELD_OUT:], en[HELD_OUT:]) if a not in test and b not in test and (a, b) not in held][:per_lang]
         left += [a for a, _ in kept]
         right += [b for _, b in kept]
         codes += [code] * len(kept)

@@ -17,9 +17,11 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.distributed as dist
+from torch import nn
 from tqdm import tqdm
 
 from engine.errors import EngineError
+from engine.eval.tatoeba import guard_training_pairs
 from engine.model.checkpoint import TOKENIZER, find_checkpoint, load_model, load_train_state, read_config, save_checkpoint
 from engine.model.dual import DualEncoder
 from engine.model.inputs import TextInputs
@@ -28,6 +30,7 @@ from engine.model.tokenizer import Tokenizer, train_tokenizer
 from engine.train.batches import Sampler, StepBatches, merge_pools
 from engine.train.config import Config, differences, from_json
 from engine.train.data import ImageCaptions, load_source, texts_of
+from engine.train.distill import Distiller
 from engine.train.image_cache import cached_images
 from engine.train.loss import contrastive_loss
 from engine.train.optim import Optimizer
@@ -50,9 +53,11 @@ def train(config: Config, out: Path, resume: bool = False, cache_dir: Path | Non
     resume_from = _resume_source(config, out, resume)
 
     images, pairs = merge_pools([load_source(source) for source in run.data])
+    guard_training_pairs(pairs.left, pairs.right)  # the held-out Tatoeba pairs never enter training
     fitting = time.monotonic()
     tokenizer_path = _tokenizer_path(config, out, resume_from, images, pairs, rank)
-    fitting = time.monotonic() - fitting  # a baseline's vocabulary is fitted outside the time budget
+    distiller, targets = _distiller(config, images, pairs, cache_dir, rank)
+    fitting = time.monotonic() - fitting  # a baseline's vocabulary and the teacher's targets are made outside the time budget
     tokenizer = Tokenizer(tokenizer_path) if tokenizer_path else None
     text_inputs = TextInputs(config.model, config.input, tokenizer)
     pixels, usable = _shared_image_cache(images.images, config.model.image_size, cache_dir, rank)
@@ -60,11 +65,12 @@ def train(config: Config, out: Path, resume: bool = False, cache_dir: Path | Non
 
     torch.manual_seed(run.seed)
     model = DualEncoder(config.model, config.input, tokenizer.vocab_size if tokenizer else None).to(device)
-    optimizer = Optimizer(model, run.optimizer, run.lr, run.weight_decay)
+    trained = nn.ModuleList([model, distiller.to(device)]) if distiller else model  # the teacher's projection learns too
+    optimizer = Optimizer(trained, run.optimizer, run.lr, run.weight_decay)
     schedule = WarmupCosine(run.warmup, run.steps)
     step = 0
     if resume_from:
-        step = _restore(resume_from, model, optimizer, schedule)
+        step = _restore(resume_from, model, optimizer, schedule, distiller)
 
     validation = _validation(config, text_inputs, cache_dir, rank)
     extra = _checkpoint_facts(config)
@@ -78,7 +84,7 @@ def train(config: Config, out: Path, resume: bool = False, cache_dir: Path | Non
     deadline = started + fitting + 60 * run.time_budget if run.time_budget else math.inf
     stop = schedule.total or step + 10**9  # fixed after calibration when only a time budget is given
     loader = torch.utils.data.DataLoader(
-        StepBatches(sampler, images, pairs, pixels, text_inputs, step, stop, rank, world),
+        StepBatches(sampler, images, pairs, pixels, text_inputs, step, stop, rank, world, targets),
         batch_size=None,
         num_workers=run.workers,
         worker_init_fn=_worker_init,
@@ -94,7 +100,7 @@ def train(config: Config, out: Path, resume: bool = False, cache_dir: Path | Non
     for batch in loader:
         step_started = time.monotonic()
         optimizer.set_lr_scale(schedule(step))
-        loss = _train_step(model, optimizer, batch, sampler.n_images // world, config, device, precision, world)
+        loss, distilled = _train_step(model, distiller, trained, optimizer, batch, sampler.n_images // world, config, device, precision, world)
         step += 1
         elapsed = time.monotonic() - step_started
         pairs_per_s = run.batch_size / elapsed if not pairs_per_s else 0.9 * pairs_per_s + 0.1 * run.batch_size / elapsed
@@ -108,6 +114,7 @@ def train(config: Config, out: Path, resume: bool = False, cache_dir: Path | Non
                     "lr": optimizer.lr,
                     "temperature": model.temperature.item(),
                     "pairs_per_s": pairs_per_s,
+                    **distilled,
                     "elapsed_s": time.monotonic() - started,
                 }
             )
@@ -117,7 +124,7 @@ def train(config: Config, out: Path, resume: bool = False, cache_dir: Path | Non
         if validation and step % run.val_every == 0 and step != schedule.total:
             log.write({"step": step, "val": validation.run(model, precision)})
         if step % run.checkpoint_every == 0 and rank == 0:
-            _save(out, model, extra, optimizer, schedule, step, tokenizer_path)
+            _save(out, model, extra, optimizer, schedule, step, tokenizer_path, distiller)
         if clock:
             clock.paused += time.monotonic() - paused
         out_of_time = _agree(rank, world, int(time.monotonic() > deadline))
@@ -125,7 +132,7 @@ def train(config: Config, out: Path, resume: bool = False, cache_dir: Path | Non
             break
     bar.close()
     if rank == 0:
-        _save(out, model, extra, optimizer, schedule, step, tokenizer_path)
+        _save(out, model, extra, optimizer, schedule, step, tokenizer_path, distiller)
     final = validation.run(model, precision) if validation else {}
     log.write({"step": step, "val": final, "final": True, "elapsed_s": time.monotonic() - started})
     if rank == 0 and final:
@@ -136,8 +143,19 @@ def train(config: Config, out: Path, resume: bool = False, cache_dir: Path | Non
     return final
 
 
-def _train_step(model: DualEncoder, optimizer: Optimizer, batch: dict, n_images: int, config: Config, device, precision, world: int) -> float:
-    """One optimisation step on this rank's rows; returns the global-batch loss."""
+def _train_step(
+    model: DualEncoder,
+    distiller: Distiller | None,
+    trained: nn.Module,
+    optimizer: Optimizer,
+    batch: dict,
+    n_images: int,
+    config: Config,
+    device,
+    precision,
+    world: int,
+) -> tuple[float, dict[str, float]]:
+    """One optimisation step on this rank's rows; returns the global-batch loss and the teacher's parts of it."""
     run, inputs = config.train, config.input
     images, texts = batch["images"].to(device, non_blocking=True), batch["texts"].to(device, non_blocking=True)
     n_captions = n_images * run.captions_per_photo
@@ -153,13 +171,18 @@ def _train_step(model: DualEncoder, optimizer: Optimizer, batch: dict, n_images:
     right = torch.cat([captions, pair_right])
     owner = torch.cat([torch.arange(n_images).repeat_interleave(run.captions_per_photo), n_images + torch.arange(n_pairs)]).to(device)
     loss = contrastive_loss(run.loss, left, right, model.temperature, model.logit_bias, owner)
+    distilled = {}
+    if distiller is not None:
+        parts = distiller(image_emb, text_emb, batch["target_ids"].to(device), n_images, run.captions_per_photo)
+        loss = loss + parts["total"]
+        distilled = {"distill_text": parts["text"].item(), "distill_image": parts["image"].item()}
     optimizer.zero_grad()
     loss.backward()
     if world > 1:
-        _average_gradients(model, world)
-    torch.nn.utils.clip_grad_norm_(model.parameters(), run.clip)
+        _average_gradients(trained, world)
+    torch.nn.utils.clip_grad_norm_(trained.parameters(), run.clip)
     optimizer.step()
-    return loss.item()
+    return loss.item(), distilled
 
 
 def mirror_half(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
@@ -252,7 +275,7 @@ def format_metrics(step: int, metrics: dict[str, float]) -> str:
     return "\n".join(rows)
 
 
-def _average_gradients(model: DualEncoder, world: int) -> None:
+def _average_gradients(model: nn.Module, world: int) -> None:
     """Each rank holds world x its share of the global gradient (see loss.py): sum and divide."""
     grads = [p.grad for p in model.parameters() if p.grad is not None]
     flat = torch.cat([g.reshape(-1) for g in grads])
@@ -300,6 +323,22 @@ def _validation(config: Config, text_inputs: TextInputs, cache_dir: Path | None,
         raise EngineError(f"validation source {run.val.spec!r} has no photos with captions")
     pixels, usable = _shared_image_cache(pool.images, config.model.image_size, cache_dir, rank)
     return Validation(pool, pixels, usable, text_inputs, list(run.val_langs))
+
+
+def _distiller(config: Config, images: ImageCaptions, pairs, cache_dir: Path | None, rank: int):
+    """The teacher's targets and projection (None without a teacher); rank 0 embeds what the cache lacks, the others wait."""
+    run = config.train
+    if not run.teacher.active:
+        return None, None
+    teacher_cache = Path(cache_dir) / "teacher" if cache_dir else None
+    torch.manual_seed(run.seed + 1)  # the projection's initial draw (the model's is seeded afresh after)
+    if rank == 0:
+        made = Distiller.prepare(run.teacher, images, pairs, run.caption_langs, config.model.embed_dim, teacher_cache)
+    if dist.is_initialized():
+        dist.barrier()
+    if rank != 0:
+        made = Distiller.prepare(run.teacher, images, pairs, run.caption_langs, config.model.embed_dim, teacher_cache)
+    return made
 
 
 def _tokenizer_path(config: Config, out: Path, resume_from: Path | None, images: ImageCaptions, pairs, rank: int) -> Path | None:
@@ -356,12 +395,14 @@ def _resume_source(config: Config, out: Path, resume: bool) -> Path | None:
     return directory
 
 
-def _restore(directory: Path, model: DualEncoder, optimizer: Optimizer, schedule: WarmupCosine) -> int:
+def _restore(directory: Path, model: DualEncoder, optimizer: Optimizer, schedule: WarmupCosine, distiller: Distiller | None) -> int:
     saved_model, _ = load_model(directory)
     model.load_state_dict(saved_model.state_dict())
     state = load_train_state(directory)
     if state is None:
         raise EngineError(f"{directory} has weights but no train_state.pt: it cannot be resumed")
+    if distiller is not None:
+        distiller.load_state_dict(state["teacher_head"])
     optimizer.load_state_dict(state["optimizer"])
     schedule.total, schedule.val_seconds = state["total_steps"], state["val_seconds"]
     torch.set_rng_state(state["torch_rng"])
@@ -369,7 +410,9 @@ def _restore(directory: Path, model: DualEncoder, optimizer: Optimizer, schedule
     return state["step"]
 
 
-def _save(out: Path, model, extra: dict, optimizer: Optimizer, schedule: WarmupCosine, step: int, tokenizer: Path | None) -> None:
+def _save(
+    out: Path, model, extra: dict, optimizer: Optimizer, schedule: WarmupCosine, step: int, tokenizer: Path | None, distiller: Distiller | None = None
+) -> None:
     state = {
         "step": step,
         "optimizer": optimizer.state_dict(),
@@ -377,5 +420,6 @@ def _save(out: Path, model, extra: dict, optimizer: Optimizer, schedule: WarmupC
         "val_seconds": schedule.val_seconds,
         "torch_rng": torch.get_rng_state(),
         "numpy_rng": np.random.get_state(),
+        **({"teacher_head": distiller.state_dict()} if distiller is not None else {}),
     }
     save_checkpoint(out / "checkpoint", model, {**extra, "step": step}, state, tokenizer)

@@ -125,6 +125,8 @@ class TargetCache:
         """Every stored embedding by text key; a damaged chunk (none should be: writes are atomic) is skipped."""
         found: dict[bytes, np.ndarray] = {}
         for path in sorted(self.directory.glob("chunk-*.npz")):
+            if ".tmp-" in path.name:
+                continue  # a batch still being written (or a killed writer's): not a finished chunk
             try:
                 with np.load(path) as chunk:
                     keys, vectors = chunk["keys"], chunk["vectors"]
