@@ -95,3 +95,10 @@ def guard_training_pairs(left: list[str], right: list[str]) -> None:
     directory = shared / "translation/tatoeba_laser_v1" if shared else None
     if left and directory and directory.is_dir():
         check_not_held_out(left, right, directory)
+
+
+def beats(scores: list[Score], model: str, reference: str, direction: str = "xx2en") -> list[str]:
+    """The languages where `model`'s R@1 in `direction` is above `reference`'s."""
+    table = {(s.model, s.language, s.direction): s.recall for s in scores}
+    langs = dict.fromkeys(s.language for s in scores if s.model == model)
+    return [lang for lang in langs if table.get((model, lang, direction), 0.0) > table.get((reference, lang, direction), 1.0)]
