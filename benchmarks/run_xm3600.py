@@ -76,15 +76,15 @@ def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     captions_path, images_dir = default_paths(args.captions, args.images)
     captions = xm3600.load_captions(captions_path)
-    paths = xm3600.image_paths(captions, images_dir)
+    if args.references and not args.text_to_text:
+        raise EngineError("--references need --text-to-text: the pretrained text models have no photo tower")
+    paths = None if args.text_to_text else xm3600.image_paths(captions, images_dir)
     languages = args.langs or [lang for lang in captions.languages if any(captions.captions[lang])]
     queries = {lang: xm3600.language_texts(captions, lang, args.protocol) for lang in languages}
     cache = args.cache or args.out / "cache"
     models = harness.load_models(args.models, cache, args.device)
     if args.text_to_text:
         return text_to_text(args, captions, captions_path, queries, models + harness.load_references(args.references, cache))
-    if args.references:
-        raise EngineError("--references need --text-to-text: the pretrained text models have no photo tower")
 
     scores: list[report.Score] = []
     extra: dict[tuple[str, str], dict] = {}
