@@ -30,6 +30,7 @@ class Distiller(nn.Module):
         self.config = config
         dim = spec(config.name).dim
         self.project = nn.Linear(embed_dim, dim, bias=False) if dim != embed_dim else nn.Identity()
+        self.last: dict[str, float] = {}
         self.register_buffer("targets", torch.from_numpy(np.ascontiguousarray(targets, dtype=np.float32)), persistent=False)
 
     @classmethod
@@ -52,4 +53,5 @@ class Distiller(nn.Module):
             student = F.normalize(self.project(emb[rows].float()), dim=-1)
             parts[name] = distillation_loss(config.loss, student, self.targets[ids[rows]], ids[rows], config.temperature)
         parts["total"] = config.text_weight * parts["text"] + config.image_weight * parts["image"]
+        self.last = {"distill_text": parts["text"].item(), "distill_image": parts["image"].item()}  # for the metrics log
         return parts

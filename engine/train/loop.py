@@ -100,7 +100,7 @@ def train(config: Config, out: Path, resume: bool = False, cache_dir: Path | Non
     for batch in loader:
         step_started = time.monotonic()
         optimizer.set_lr_scale(schedule(step))
-        loss, distilled = _train_step(model, distiller, trained, optimizer, batch, sampler.n_images // world, config, device, precision, world)
+        loss = _train_step(model, optimizer, batch, sampler.n_images // world, config, device, precision, world, distiller)
         step += 1
         elapsed = time.monotonic() - step_started
         pairs_per_s = run.batch_size / elapsed if not pairs_per_s else 0.9 * pairs_per_s + 0.1 * run.batch_size / elapsed
@@ -114,7 +114,7 @@ def train(config: Config, out: Path, resume: bool = False, cache_dir: Path | Non
                     "lr": optimizer.lr,
                     "temperature": model.temperature.item(),
                     "pairs_per_s": pairs_per_s,
-                    **distilled,
+                    **(distiller.last if distiller else {}),
                     "elapsed_s": time.monotonic() - started,
                 }
             )
@@ -144,18 +144,9 @@ def train(config: Config, out: Path, resume: bool = False, cache_dir: Path | Non
 
 
 def _train_step(
-    model: DualEncoder,
-    distiller: Distiller | None,
-    trained: nn.Module,
-    optimizer: Optimizer,
-    batch: dict,
-    n_images: int,
-    config: Config,
-    device,
-    precision,
-    world: int,
-) -> tuple[float, dict[str, float]]:
-    """One optimisation step on this rank's rows; returns the global-batch loss and the teacher's parts of it."""
+    model: DualEncoder, optimizer: Optimizer, batch: dict, n_images: int, config: Config, device, precision, world: int, distiller: Distiller | None = None
+) -> float:
+    """One optimisation step on this rank's rows; returns the global-batch loss (the teacher's parts: `distiller.last`)."""
     run, inputs = config.train, config.input
     images, texts = batch["images"].to(device, non_blocking=True), batch["texts"].to(device, non_blocking=True)
     n_captions = n_images * run.captions_per_photo
@@ -171,18 +162,18 @@ def _train_step(
     right = torch.cat([captions, pair_right])
     owner = torch.cat([torch.arange(n_images).repeat_interleave(run.captions_per_photo), n_images + torch.arange(n_pairs)]).to(device)
     loss = contrastive_loss(run.loss, left, right, model.temperature, model.logit_bias, owner)
-    distilled = {}
+    trained = model
     if distiller is not None:
         parts = distiller(image_emb, text_emb, batch["target_ids"].to(device), n_images, run.captions_per_photo)
         loss = loss + parts["total"]
-        distilled = {"distill_text": parts["text"].item(), "distill_image": parts["image"].item()}
+        trained = nn.ModuleList([model, distiller])  # the projection's gradient is averaged and clipped with the model's
     optimizer.zero_grad()
     loss.backward()
     if world > 1:
         _average_gradients(trained, world)
     torch.nn.utils.clip_grad_norm_(trained.parameters(), run.clip)
     optimizer.step()
-    return loss.item(), distilled
+    return loss.item()
 
 
 def mirror_half(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
