@@ -2,10 +2,12 @@
 
 For each language, every sentence must find its translation among that language's pairs (up to
 1,000). It shows where a vocabulary fails and pixels do not: scripts an English tokenizer never
-saw. Writes results.csv, results.md, results.png and summary.json under --out:
+saw. Only the held-out pairs are scored: the first 500 of every language, which training never
+sees (engine/eval/tatoeba.py). Writes results.csv, results.md, results.png and summary.json under --out:
 
     .venv/bin/python benchmarks/run_tatoeba.py --models runs/clippo runs/1t-clip-en --out out/tatoeba
     .venv/bin/python benchmarks/run_tatoeba.py --models runs/clippo --langs deu cmn ara --limit 200
+    .venv/bin/python benchmarks/run_tatoeba.py --models runs/clippo --references e5-small minilm
 """
 
 from __future__ import annotations
@@ -26,12 +28,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0],
         epilog="Accuracy is Recall@1 with one correct candidate; ties count against the model. "
-        "Models trained on Tatoeba pairs have seen this test set: train on other translation data.",
+        f"The first {tatoeba.HELD_OUT} pairs of every language are held out: `engine train --data tatoeba` reads only the pairs after them, "
+        "and the trainer refuses any other source that holds one.",
     )
     parser.add_argument("--data", type=Path, default=None, help=f"folder of tatoeba.<xxx>-eng.{{xxx,eng}}.gz files (default: SHARED_DATA/{TATOEBA})")
     parser.add_argument("--langs", nargs="+", default=None, metavar="XXX", help="ISO 639-3 codes as in the file names, e.g. deu cmn ara (default: all)")
-    parser.add_argument("--limit", type=int, default=None, metavar="N", help="use only the first N pairs of each language (quick runs; default: all)")
+    parser.add_argument(
+        "--limit",
+        type=int,
+        default=None,
+        metavar="N",
+        help=f"use only the first N held-out pairs of each language (quick runs; default: all {tatoeba.HELD_OUT})",
+    )
     harness.add_common_arguments(parser, default_out="out/tatoeba")
+    harness.add_reference_argument(parser)
     return parser
 
 
@@ -43,14 +53,15 @@ def main(argv: list[str] | None = None) -> None:
         if shared is None:
             raise EngineError("no --data given and no shared data found (set ENGINE_DATA or pass --data DIR)")
         data_dir = shared / TATOEBA
-    if args.limit is not None and args.limit < 2:
-        raise EngineError("--limit must be at least 2 (retrieval needs a wrong candidate)")
+    if args.limit is not None and not 2 <= args.limit <= tatoeba.HELD_OUT:
+        raise EngineError(f"--limit must be 2 to {tatoeba.HELD_OUT}: retrieval needs a wrong candidate, and later pairs may be trained on")
     available = tatoeba.languages(data_dir)
     unknown = sorted(set(args.langs or []) - set(available))
     if unknown:
         raise EngineError(f"no Tatoeba pairs for {', '.join(unknown)} in {data_dir}")
-    pairs = {lang: tatoeba.load_pairs(data_dir, lang, args.limit) for lang in args.langs or available}
-    models = harness.load_models(args.models, args.cache or args.out / "cache", args.device)
+    pairs = {lang: tatoeba.load_pairs(data_dir, lang, args.limit or tatoeba.HELD_OUT) for lang in args.langs or available}
+    cache = args.cache or args.out / "cache"
+    models = harness.load_models(args.models, cache, args.device) + harness.load_references(args.references, cache)
 
     # One embedding pass per model over the distinct sentences (English sides repeat across languages).
     distinct = list(dict.fromkeys(text for xx, en in pairs.values() for text in (*xx, *en)))
@@ -61,18 +72,14 @@ def main(argv: list[str] | None = None) -> None:
         for lang, (xx, en) in pairs.items():
             scores += tatoeba.evaluate_pairs(model.label, lang, emb[[row[t] for t in xx]], emb[[row[t] for t in en]])
 
-    limit = f", first {args.limit} pairs per language" if args.limit else ""
+    limit = f", first {args.limit or tatoeba.HELD_OUT} (held-out) pairs per language"
     title = f"Tatoeba (LASER v1), {len(pairs)} languages{limit}"
-    markdown = (
-        "\n\n".join(
-            [
-                f"### Translation retrieval: {title}",
-                report.language_table(scores, tatoeba.DIRECTIONS),
-                report.model_table(scores, tatoeba.DIRECTIONS, (1,)),
-            ]
-        )
-        + "\n"
-    )
+    sections = [f"### Translation retrieval: {title}", report.language_table(scores, tatoeba.DIRECTIONS), report.model_table(scores, tatoeba.DIRECTIONS, (1,))]
+    for reference in (m for m in models if isinstance(m, harness.TeacherUnderTest)):
+        for model in (m for m in models if not isinstance(m, harness.TeacherUnderTest)):
+            ahead = tatoeba.beats(scores, model.label, reference.label)
+            sections.append(f"{model.label} ahead of {reference.name} (xx->en R@1) in {len(ahead)} of {len(pairs)} languages: {', '.join(ahead) or 'none'}")
+    markdown = "\n\n".join(sections) + "\n"
     per_model = report.summary(scores, {(m.label, lang): {"pairs": len(pairs[lang][0])} for m in models for lang in pairs})
     for m in models:
         per_model[m.label] = {**m.metadata, **per_model[m.label]}

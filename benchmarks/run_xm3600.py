@@ -8,6 +8,10 @@ in the same layout (the default when ../shared/data is present):
     .venv/bin/python benchmarks/run_xm3600.py --models runs/clippo runs/1t-clip-en --out out/flickr8k_val
     .venv/bin/python benchmarks/run_xm3600.py --captions xm3600/captions.jsonl --images xm3600/images \
         --models runs/clippo --protocol first
+    .venv/bin/python benchmarks/run_xm3600.py --text-to-text --models runs/clippo --references e5-small minilm
+
+`--text-to-text` measures multilingual reading apart from seeing: each caption in language xx must
+find the English caption (the first) of the same photo among every photo's English caption.
 """
 
 from __future__ import annotations
@@ -58,7 +62,13 @@ def build_parser() -> argparse.ArgumentParser:
         default="all",
         help="all: every caption is a query (big_vision); first: first caption per image and language (CLIP_benchmark). Recorded in the outputs. Default: all",
     )
+    parser.add_argument(
+        "--text-to-text",
+        action="store_true",
+        help="score caption (xx) -> English caption of the same photo instead of photo retrieval: reading apart from seeing",
+    )
     harness.add_common_arguments(parser, default_out="out/xm3600")
+    harness.add_reference_argument(parser)
     return parser
 
 
@@ -66,10 +76,15 @@ def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     captions_path, images_dir = default_paths(args.captions, args.images)
     captions = xm3600.load_captions(captions_path)
-    paths = xm3600.image_paths(captions, images_dir)
+    if args.references and not args.text_to_text:
+        raise EngineError("--references need --text-to-text: the pretrained text models have no photo tower")
+    paths = None if args.text_to_text else xm3600.image_paths(captions, images_dir)
     languages = args.langs or [lang for lang in captions.languages if any(captions.captions[lang])]
     queries = {lang: xm3600.language_texts(captions, lang, args.protocol) for lang in languages}
-    models = harness.load_models(args.models, args.cache or args.out / "cache", args.device)
+    cache = args.cache or args.out / "cache"
+    models = harness.load_models(args.models, cache, args.device)
+    if args.text_to_text:
+        return text_to_text(args, captions, captions_path, queries, models + harness.load_references(args.references, cache))
 
     scores: list[report.Score] = []
     extra: dict[tuple[str, str], dict] = {}
@@ -105,6 +120,34 @@ def main(argv: list[str] | None = None) -> None:
         "models": per_model,
     }
     harness.finish(args, scores, markdown, summary, report.bar_chart_png(scores, xm3600.DIRECTIONS, title))
+
+
+def text_to_text(args: argparse.Namespace, captions: xm3600.CaptionSet, captions_path: Path, queries: dict, models: list) -> None:
+    """The --text-to-text mode: every non-English language's captions against the English gallery."""
+    gallery, gallery_image = xm3600.pivot_gallery(captions, "en")
+    languages = [lang for lang in queries if lang != "en"]
+    scores: list[report.Score] = []
+    for model in models:
+        gallery_emb = model.texts(gallery)
+        for lang in languages:
+            texts, text_image = queries[lang]
+            scores += xm3600.evaluate_text_to_text(model.label, lang, gallery_emb, gallery_image, texts, text_image, model.texts)
+    title = f"{captions_path.parent.name}/{captions_path.name}, caption in xx -> English caption of the same photo, {len(gallery)} English captions"
+    directions = (xm3600.TEXT_DIRECTION,)
+    markdown = "\n\n".join(
+        [f"### Text-to-text retrieval: {title}", report.language_table(scores, directions, 10), report.model_table(scores, directions, xm3600.KS)]
+    )
+    per_model = report.summary(scores)
+    for m in models:
+        per_model[m.label] = {**m.metadata, **per_model[m.label]}
+    summary = {
+        "benchmark": "xm3600-layout text-to-text",
+        "captions": str(captions_path),
+        "protocol": args.protocol,
+        "gallery": len(gallery),
+        "models": per_model,
+    }
+    harness.finish(args, scores, markdown + "\n", summary, report.bar_chart_png(scores, directions, title, 10))
 
 
 if __name__ == "__main__":

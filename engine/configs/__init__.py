@@ -25,6 +25,10 @@ RECIPES: dict[str, Recipe] = {
     "2t-clip-all-flickr8k-cpu-small": Recipe("flickr8k", "2t-clip-all", "its 2T-CLIP baseline, vocabulary over every training language; never trained here"),
     "clippo-scenes-cpu-tiny": Recipe("scenes", "clippo", "the demo's CLIPPO: built-in scenes + translation pairs, 9.5 CPU minutes"),
     "1t-clip-en-scenes-cpu-tiny": Recipe("scenes", "1t-clip-en", "the demo's baseline: the same, 48-piece English vocabulary"),
+    "clippo-teacher-cpu-small": Recipe("teacher", "clippo-15m", "CLIPPO taught by multilingual-e5-small: Flickr8k + Tatoeba training pairs, 15 CPU minutes"),
+    "clippo-teacher-cpu-small-2h": Recipe("teacher", "clippo-2h", "the same over more data for 7,000 steps (~2 CPU hours; run it in sittings with --resume)"),
+    "1t-clip-en-teacher-cpu-small": Recipe("teacher", "1t-clip-en-15m", "its 1T-CLIP baseline (English vocabulary), taught by the same teacher alike"),
+    "1t-clip-en-teacher-cpu-small-2h": Recipe("teacher", "1t-clip-en-2h", "its 1T-CLIP baseline for the 2-hour recipe"),
     "clippo-b16": Recipe("paper", "b16", "paper scale (B/16, 224 px, text at 16 px) for a GPU; not trained here"),
 }
 

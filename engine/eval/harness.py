@@ -39,6 +39,52 @@ class ModelUnderTest:
         return embed_cached(self.cache_dir, self.encoder.checkpoint_hash, "texts", list(texts), self.encoder.encode_texts, f"{self.label} texts")
 
 
+@dataclass
+class TeacherUnderTest:
+    """A pretrained tokenizer model (a teacher, engine/train/teacher.py) scored beside the checkpoints, for reference."""
+
+    name: str
+    cache_dir: Path
+    metadata: dict = field(default_factory=dict)
+    _teacher: object = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} (pretrained, tokenizer, for reference)"
+
+    def texts(self, texts: Sequence[str]) -> np.ndarray:
+        from engine.train.teacher import Teacher
+
+        if self._teacher is None:
+            self._teacher = Teacher(self.name)
+            self.metadata = {"teacher": self._teacher.key, "reference": True}
+        return embed_cached(self.cache_dir, self._teacher.key, "texts", list(texts), self._teacher.embed, f"{self.name} texts")
+
+
+def load_references(names: Sequence[str], cache_dir: Path) -> list[TeacherUnderTest]:
+    """The pretrained reference models named (their optional extra must be installed)."""
+    from engine.train.teacher import INSTALL_HINT, installed, spec
+
+    for name in names:
+        if not installed(name):
+            raise EngineError(f"--references {name}: the {spec(name).package} package is not installed; {INSTALL_HINT}")
+    return [TeacherUnderTest(name, cache_dir) for name in names]
+
+
+def add_reference_argument(parser: argparse.ArgumentParser) -> None:
+    from engine.train.teacher import TEACHERS
+
+    parser.add_argument(
+        "--references",
+        nargs="*",
+        default=[],
+        choices=sorted(TEACHERS),
+        metavar="NAME",
+        help=f"pretrained tokenizer models scored beside the checkpoints on the same items, for reference: {', '.join(TEACHERS)} "
+        "(needs the optional teacher extra: bash scripts/install_extras teacher)",
+    )
+
+
 def parse_model_specs(specs: Sequence[str]) -> list[tuple[str, Path]]:
     """`PATH` or `LABEL=PATH`; the label defaults to the checkpoint folder's name and must be unique."""
     parsed = []

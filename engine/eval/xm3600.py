@@ -151,3 +151,30 @@ def evaluate_language(
     recalls = recall_at_k(image_emb, text_emb, text_image, KS)
     scores = [Score(model, language, d, k, recalls[f"{d}@{k}"]) for d in DIRECTIONS for k in KS]
     return LanguageResult(scores, modality_gap(image_emb, text_emb), len(texts), len(np.unique(text_image)))
+
+
+TEXT_DIRECTION = "xx2en"  # the text-to-text mode's one direction (the pivot is English unless told)
+
+
+def pivot_gallery(captions: CaptionSet, pivot: str = "en") -> tuple[list[str], np.ndarray]:
+    """The text-to-text gallery: each image's first caption in `pivot`, and the image each one describes."""
+    if pivot not in captions.captions:
+        raise EngineError(f"pivot language {pivot!r} not in the captions; have {', '.join(captions.languages)}")
+    rows = [(image, texts[0]) for image, texts in enumerate(captions.captions[pivot]) if texts]
+    return [text for _, text in rows], np.asarray([image for image, _ in rows], dtype=np.int64)
+
+
+def evaluate_text_to_text(
+    model: str, language: str, gallery_emb: np.ndarray, gallery_image: np.ndarray, texts: Sequence[str], text_image: np.ndarray, embed_texts
+) -> list[Score]:
+    """R@1/5/10 of each caption in `language` finding the pivot caption of the same photo: reading apart from seeing.
+
+    Captions of photos without a pivot caption are not queried.
+    """
+    row_of_image = {int(image): row for row, image in enumerate(gallery_image)}
+    keep = [i for i, image in enumerate(text_image) if int(image) in row_of_image]
+    if not keep:
+        raise EngineError(f"language {language!r} has no caption of a photo with a pivot caption")
+    text_emb = embed_texts([texts[i] for i in keep])
+    recalls = recall_at_k(gallery_emb, text_emb, np.asarray([row_of_image[int(text_image[i])] for i in keep]), KS)
+    return [Score(model, language, TEXT_DIRECTION, k, recalls[f"t2i@{k}"]) for k in KS]

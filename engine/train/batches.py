@@ -160,10 +160,21 @@ class StepBatches(torch.utils.data.Dataset):
     """Item i = the tensors of step `start + i` for this rank; DataLoader workers render and copy them."""
 
     def __init__(
-        self, sampler: Sampler, images: ImageCaptions, pairs: TextPairs, pixels: np.ndarray, text_inputs, start: int, stop: int, rank: int = 0, world: int = 1
+        self,
+        sampler: Sampler,
+        images: ImageCaptions,
+        pairs: TextPairs,
+        pixels: np.ndarray,
+        text_inputs,
+        start: int,
+        stop: int,
+        rank: int = 0,
+        world: int = 1,
+        targets=None,
     ) -> None:
         self.sampler, self.images, self.pairs, self.pixels, self.text_inputs = sampler, images, pairs, pixels, text_inputs
         self.start, self.stop, self.rank, self.world = start, stop, rank, world
+        self.targets = targets  # a teacher's TargetTable: each text row's target row (engine/train/teacher.py)
 
     def __len__(self) -> int:
         return self.stop - self.start
@@ -175,8 +186,11 @@ class StepBatches(torch.utils.data.Dataset):
         own_pairs = plan.pairs[local_rows(len(plan.pairs), self.rank, self.world)]
         texts = [self.images.caption_text[c] for c in own_captions] + [self.pairs.left[p] for p in own_pairs] + [self.pairs.right[p] for p in own_pairs]
         langs = [self.images.caption_lang[c] for c in own_captions] + [self.pairs.lang[p] for p in own_pairs] + [self.pairs.right_lang[p] for p in own_pairs]
-        return {
+        batch = {
             "images": torch.from_numpy(self.pixels[own_images]),
             "texts": torch.from_numpy(self.text_inputs(texts, langs)),
             "step": torch.tensor(self.start + index),
         }
+        if self.targets is not None:
+            batch["target_ids"] = torch.from_numpy(self.targets.rows(own_captions, own_pairs))
+        return batch

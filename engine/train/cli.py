@@ -29,16 +29,17 @@ EXAMPLE = """examples:
   engine train --config clippo-scenes-cpu-tiny --print-config
   engine train --config runs/demo/checkpoint/config.json --seed 1 --out runs/demo-seed1
   engine train --config clippo-scenes-cpu-tiny --resume --out runs/demo
+  engine train --config clippo-teacher-cpu-small-2h --time-budget 30 --out runs/t2h   # then again with --resume (docs/teacher.md)
   engine train --preset cpu-tiny --data scenes:count=2000,seed=0 --data scene-pairs:count=2000,seed=0 --steps 50 --out runs/quick
   torchrun --nproc_per_node 2 -m engine.train --config clippo-scenes-cpu-tiny --out runs/demo-2p
 
 data specs (repeat --data): KIND or KIND:key=value,key=value (lists inside a value use '+')
-  flickr8k[:split=train,langs=en+de,kinds=human]   Flickr8k caption table (11 languages)
+  flickr8k[:split=train,langs=en+de,kinds=human,per_image=1]  Flickr8k caption table (11 languages)
   xm3600:captions=FILE.jsonl,images=DIR[,langs=..] XM3600-schema captions
   table:path=FILE,images=DIR[,image_col=,caption_col=,lang_col=,lang=]  CSV/TSV/JSON/JSONL/Parquet
   pairs:left=FILE,right=FILE,lang=de  or  pairs:path=TABLE[,left_col=,right_col=]  text/text pairs
   multi30k[:split=train,langs=de+zh,exclude=val]   Multi30k translations (drops Flickr8k val photos)
-  tatoeba[:langs=deu+jpn]                          Tatoeba xxx-English pairs (112 languages; the comparison holds it out)
+  tatoeba[:langs=deu+jpn,per_lang=200]             Tatoeba xxx-English pairs after the first 500 per language (held out for evaluation)
   scenes[:count=20000,seed=0,size=64,langs=en+ja]  the built-in scene collection (pictures + captions)
   scene-pairs[:count=20000,seed=0,langs=..,pivot=en]  its translation pairs
   shards:urls=DIR|FILE.tar|PATTERN[,lang=und]     WebDataset photo/caption shards, streamed (docs/streaming.md)

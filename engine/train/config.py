@@ -23,6 +23,7 @@ from engine.typed import check, convert, from_dict, parse_value, to_dict
 LOSSES = ("sigmoid", "softmax")
 OPTIMIZERS = ("adamw", "muon")
 DEVICES = ("cpu", "cuda")
+DISTILL_LOSSES = ("mse", "contrastive")
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,29 @@ class VocabConfig:
 
     def __post_init__(self) -> None:
         check(self.size >= 8, f"train.vocab.size must be at least 8, got {self.size}")
+
+
+@dataclass(frozen=True)
+class TeacherConfig:
+    """Distillation from a pretrained text teacher (docs/teacher.md); off without a name, or with both weights 0."""
+
+    name: str | None = None  # e5-small or minilm (engine/train/teacher.py)
+    text_weight: float = 1.0  # (a) rendered text -> the teacher's embedding of its English side (pairs) or of itself (captions)
+    image_weight: float = 1.0  # (b) photos -> their captions' teacher embeddings, as fixed targets (LiT)
+    loss: str = "mse"  # mse, or contrastive against the batch's other targets
+    temperature: float = 0.05  # of the contrastive distillation loss
+
+    def __post_init__(self) -> None:
+        from engine.train.teacher import TEACHERS
+
+        check(self.name is None or self.name in TEACHERS, f"train.teacher.name {self.name!r}: choose one of {', '.join(TEACHERS)} (or null)")
+        check(self.loss in DISTILL_LOSSES, f"train.teacher.loss {self.loss!r}: choose one of {', '.join(DISTILL_LOSSES)}")
+        check(self.text_weight >= 0 and self.image_weight >= 0, "train.teacher weights must not be negative")
+        check(self.temperature > 0, f"train.teacher.temperature must be positive, got {self.temperature}")
+
+    @property
+    def active(self) -> bool:
+        return self.name is not None and (self.text_weight > 0 or self.image_weight > 0)
 
 
 @dataclass(frozen=True)
@@ -64,6 +88,7 @@ class TrainConfig:
     device: str = "cpu"
     workers: int = 2
     vocab: VocabConfig = field(default_factory=VocabConfig)
+    teacher: TeacherConfig = field(default_factory=TeacherConfig)
 
     def __post_init__(self) -> None:
         check(self.loss in LOSSES, f"train.loss {self.loss!r}: choose one of {', '.join(LOSSES)}")

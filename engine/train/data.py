@@ -191,8 +191,9 @@ def image_captions_from_rows(images: list[str], texts: list[str], langs: list[st
 
 
 @register_source("flickr8k")
-def flickr8k(root: str | None = None, split: str = "train", langs: str | None = None, kinds: str | None = None) -> ImageCaptions:
-    """The Flickr8k caption table (11 languages); `kinds` filters human / human_translation / machine_translation."""
+def flickr8k(root: str | None = None, split: str = "train", langs: str | None = None, kinds: str | None = None, per_image: int | None = None) -> ImageCaptions:
+    """The Flickr8k caption table (11 languages); `kinds` filters human / human_translation / machine_translation;
+    `per_image` keeps each photo's first N captions per language (a smaller set for a teacher to embed)."""
     root_dir = _shared("flickr8k", root)
     table = read_table(root_dir / "captions.tsv.gz")
     table = table[table["split"].isin(_list(split))]
@@ -200,6 +201,8 @@ def flickr8k(root: str | None = None, split: str = "train", langs: str | None = 
         table = table[table["lang"].isin(_list(langs))]
     if kinds:
         table = table[table["kind"].isin(_list(kinds))]
+    if per_image:
+        table = table[table.groupby(["image", "lang"]).cumcount() < per_image]
     if table.empty:
         raise EngineError(f"flickr8k: no captions for split={split} langs={langs} kinds={kinds}")
     return image_captions_from_rows(table["image"].tolist(), table["caption"].tolist(), table["lang"].tolist(), root_dir / "images")
@@ -271,21 +274,30 @@ def _nonempty_pairs(left: list[str], right: list[str], langs: list[str], right_l
 
 
 @register_source("tatoeba")
-def tatoeba(root: str | None = None, langs: str | None = None) -> TextPairs:
-    """LASER's Tatoeba sets: <=1000 xxx-English pairs for each of 112 languages (ISO 639-3 codes)."""
+def tatoeba(root: str | None = None, langs: str | None = None, per_lang: int | None = None) -> TextPairs:
+    """LASER's Tatoeba sets, training part: pairs after the first 500 of each language (ISO 639-3 codes),
+    at most `per_lang` of them per language if given.
+
+    The first 500 pairs of every language are the held-out test set (engine.eval.tatoeba.HELD_OUT);
+    a later pair that repeats one of their sentences, or a test pair of another language, is dropped too.
+    """
+    from engine.eval.tatoeba import HELD_OUT, held_out_pairs, load_pairs
+
     directory = _shared("translation/tatoeba_laser_v1", root)
-    wanted = _list(langs)
+    wanted, held = _list(langs), held_out_pairs(directory)
     left, right, codes = [], [], []
     for path in sorted(directory.glob("tatoeba.*-eng.eng.gz")):
         code = path.name.split(".")[1].removesuffix("-eng")
         if wanted and code not in wanted:
             continue
-        a, b = _read_lines(directory / f"tatoeba.{code}-eng.{code}.gz"), _read_lines(path)
-        left += a[: len(b)]
-        right += b[: len(a)]
-        codes += [code] * min(len(a), len(b))
+        xx, en = load_pairs(directory, code)
+        test = set(xx[:HELD_OUT]) | set(en[:HELD_OUT])
+        kept = [(a, b) for a, b in zip(xx[HELD_OUT:], en[HELD_OUT:]) if a not in test and b not in test and (a, b) not in held][:per_lang]
+        left += [a for a, _ in kept]
+        right += [b for _, b in kept]
+        codes += [code] * len(kept)
     if not left:
-        raise EngineError(f"tatoeba: no language files for langs={langs} in {directory}")
+        raise EngineError(f"tatoeba: no training pairs (after the {HELD_OUT} held out per language) for langs={langs} in {directory}")
     return _nonempty_pairs(left, right, codes)
 
 

