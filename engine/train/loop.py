@@ -56,7 +56,7 @@ def train(config: Config, out: Path, resume: bool = False, cache_dir: Path | Non
     streams, pools = split_streams([load_source(source) for source in run.data])  # streams: docs/streaming.md
     images, pairs = merge_pools(pools)
     guard_training_pairs(pairs.left, pairs.right)  # the held-out Tatoeba pairs never enter training
-    if streams and run.teacher is not None:
+    if streams and run.teacher.active:
         raise EngineError("train.teacher needs in-memory sources: the teacher's targets are not computed for streamed shards yet")
     fitting = time.monotonic()
     tokenizer_path = _tokenizer_path(config, out, resume_from, images, pairs, rank)
