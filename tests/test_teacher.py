@@ -100,6 +100,7 @@ def test_tatoeba_training_pairs_never_include_a_held_out_pair():
     training = tatoeba(langs="deu+jpn")
     assert training.left and not {(a, b) for a, b in zip(training.left, training.right)} & held
     assert not set(training.left) & set(xx)  # nor a sentence of the test pairs
+    assert not set(training.right) & {english for _, english in held}  # nor any language's English test sentence
     assert len(tatoeba(langs="deu", per_lang=10).left) == 10
 
 
