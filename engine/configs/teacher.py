@@ -12,9 +12,10 @@ with both teacher weights 0; the baselines differ in `model.kind` and their voca
 
 from __future__ import annotations
 
-from engine.configs.flickr8k import VAL_DATA
-from engine.model.config import architecture, inputs_for
-from engine.train.config import Config, TeacherConfig, TrainConfig, VocabConfig
+from dataclasses import replace
+
+from engine.configs import flickr8k
+from engine.train.config import Config, TeacherConfig
 from engine.train.data import DataSource
 
 DATA = {
@@ -26,29 +27,20 @@ DATA = {
     ),
 }
 STEPS_2H = 7000  # about two hours of these two cores at the 15-minute recipe's ~1 s per step
-CONTENDERS = {"clippo": ("clippo", ()), "1t-clip-en": ("1t-clip", ("en",))}
+CONTENDERS = ("clippo", "1t-clip-en")
 
 
 def get_config(arg: str = "clippo-15m") -> Config:
     label, length = arg.rsplit("-", 1)
-    kind, vocab_langs = CONTENDERS[label]
-    train = TrainConfig(
+    if label not in CONTENDERS:
+        raise KeyError(label)
+    base = flickr8k.get_config(label)
+    train = replace(
+        base.train,
         data=DATA[length],
-        val=VAL_DATA,
-        val_langs=("en",),
-        val_every=500,
-        caption_langs={"en": 1.0},
         pair_share=0.3,
-        loss="sigmoid",
-        optimizer="muon",
-        lr=5e-3,
-        batch_size=128,
         time_budget=15.0 if length == "15m" else None,
         steps=STEPS_2H if length == "2h" else None,
-        checkpoint_every=100,
-        seed=0,
-        vocab=VocabConfig(size=8000, langs=vocab_langs),
         teacher=TeacherConfig(name="e5-small", text_weight=1.0, image_weight=1.0, loss="mse"),
     )
-    inputs = inputs_for("cpu-small", text_grid=kind == "clippo", photo_mask=0.5, photo_flip=True)
-    return Config(model=architecture("cpu-small", kind=kind, pool="gap"), input=inputs, train=train)
+    return replace(base, train=train)
