@@ -204,14 +204,15 @@ def test_bad_configurations_are_clear_errors():
         cached_renderer(RenderConfig()).render(b"bytes")  # type: ignore[arg-type]
 
 
-def test_emptying_the_caches_under_memory_pressure_changes_no_pixel(monkeypatch):
+def test_evicting_cache_entries_under_memory_pressure_changes_no_pixel(monkeypatch):
     texts = GOLDEN_TEXTS[:8]
     expected = [Renderer(SMALL).render(t).pixels for t in texts]
     monkeypatch.setattr("engine.render.renderer.STRIP_CACHE_BYTES", 4096)
+    monkeypatch.setattr("engine.render.renderer.UNIT_CACHE_BYTES", 4096)
     squeezed = Renderer(SMALL)
     for _ in range(2):
         assert all(np.array_equal(squeezed.render(t).pixels, e) for t, e in zip(texts, expected))
-    assert squeezed._strip_bytes <= 4096 + 64 * 64 * 4  # it really was emptied along the way
+    assert squeezed._strips.total <= 4096 and squeezed._shaped_units.total <= 4096  # entries really left along the way
 
 
 def test_a_cut_word_does_not_leave_its_full_stop_alone_on_a_line():

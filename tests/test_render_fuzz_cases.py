@@ -1,4 +1,4 @@
-"""The slowest inputs benchmarks/fuzz_render.py found (first round, second round) render, in the
+"""The slowest inputs benchmarks/fuzz_render.py found (first, second and third rounds) render, in the
 right shape, within a generous bound: a guard against stalls, not a timing test."""
 
 import json

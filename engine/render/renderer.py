@@ -28,6 +28,7 @@ import uharfbuzz as hb
 
 from engine.errors import EngineError
 from engine.render.bidi import needs_bidi, paragraph_levels, visual_order
+from engine.render.cache import LruCache
 from engine.render.fonts import CJK_FACE_JP, CJK_FACE_KR, Font, FontSet, cjk_face_for_lang
 from engine.render.itemize import Piece, Word, itemize_unit
 from engine.render.segment import grapheme_starts, line_breaks, may_start_line
@@ -35,10 +36,11 @@ from engine.render.text import sanitise
 
 _KANA = re.compile("[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f]")
 _HANGUL = re.compile("[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]")
-# Cache bounds, per Renderer (each cache is emptied whole when full: cheap, and no pixel changes).
-CACHE_LIMIT = 20_000  # shaped line-break units kept
+# Cache bounds, per Renderer (least recently used entries leave first; no pixel changes).
 STRIP_CACHE_BYTES = 64 << 20  # rasterized pieces and glyphs kept, counting STRIP_OVERHEAD each
+UNIT_CACHE_BYTES = 32 << 20  # shaped line-break units kept (their pieces' keys, not pixels), UNIT_OVERHEAD each
 STRIP_OVERHEAD = 640  # bytes of Python objects per cached strip beyond its pixels (tuple, array, key, glyph ids; on average)
+UNIT_OVERHEAD = 1536  # bytes of Python objects per cached unit (key, Word, piece keys; on average)
 CACHED_TEXT_MAX = 64  # longer units and pieces are pathological (no break chance): never cached
 HELD_LIMIT = 1 << 16  # references kept to new cache entries' inner tuples (see _hold_nested)
 
@@ -96,6 +98,10 @@ Item = tuple[Strip, int]  # a strip and its bidi level
 ShapedWord = tuple[tuple[Item, ...], int, tuple[Item, ...], int]
 """A word ready for line filling: (items, width, its trailing spaces' items, their width)."""
 
+KeyedWord = tuple[tuple[tuple[tuple, int], ...], int, tuple[tuple[tuple, int], ...], int]
+"""A ShapedWord as the unit cache holds it: each strip by its key, so that pixels live in one
+cache only (a unit whose strips have left that cache shapes just those again)."""
+
 
 def _paper_2d(strip: Strip, stride: int) -> np.ndarray:
     """The (rows, cols) view of a strip's paper (for drawing clipped at the canvas edges)."""
@@ -133,6 +139,20 @@ def _hold_nested(value: tuple, held: list) -> None:
                 stack.append(child)
     if len(held) > HELD_LIMIT:  # long since seen by a collection: let go
         held.clear()
+
+
+def _strip_cost(strip: Strip) -> int:
+    paper = strip[1]
+    return STRIP_OVERHEAD + (0 if paper is None else paper.nbytes)
+
+
+def _unit_cost(_: tuple) -> int:
+    return UNIT_OVERHEAD
+
+
+def _keyed(shaped: ShapedWord) -> KeyedWord:
+    items, width, spaces, space_width = shaped
+    return tuple((strip[8], level) for strip, level in items), width, tuple((strip[8], level) for strip, level in spaces), space_width
 
 
 def _width(items: Sequence[Item]) -> int:
@@ -202,10 +222,9 @@ class Renderer:
         # No glyph is narrower than ~1/8 em, so this many characters always fill the canvas.
         self.max_chars = self.max_lines * (self.avail * 8 // size + 8) * 4
         self._blank = np.full((config.height, config.width), 255, dtype=np.uint8)
-        self._shaped_units: dict[tuple, tuple[Word, ShapedWord, str | None]] = {}
-        self._strips: dict[tuple, Strip] = {}
-        self._glyph_strips: dict[tuple[int, int], Strip] = {}
-        self._strip_bytes = 0
+        # Pieces (keyed by font, script, direction, language, text) and glyphs (font, glyph id).
+        self._strips: LruCache[Strip] = LruCache(STRIP_CACHE_BYTES, _strip_cost)
+        self._shaped_units: LruCache[tuple[Word, KeyedWord, str | None]] = LruCache(UNIT_CACHE_BYTES, _unit_cost)
         self._held: list[tuple] = []
 
     # --- shaping ---------------------------------------------------------------------------
@@ -215,31 +234,18 @@ class Renderer:
         if strip is None:
             strip = self._rasterize(self.fonts.fonts[font_index], key)
             if len(text) <= CACHED_TEXT_MAX:
-                self._account(strip)
-                self._strips[key] = strip
+                self._strips.put(key, strip)
                 _hold_nested(strip, self._held)
         return strip
-
-    def _account(self, strip: Strip) -> None:
-        """Count a cached strip's bytes; past the budget, empty every cache that holds strips."""
-        paper = strip[1]
-        size = STRIP_OVERHEAD + (0 if paper is None else paper.nbytes)
-        if self._strip_bytes + size > STRIP_CACHE_BYTES:
-            self._strips.clear()
-            self._shaped_units.clear()
-            self._glyph_strips.clear()
-            self._strip_bytes = 0
-        self._strip_bytes += size
 
     def _glyph_strip(self, font: Font, glyph_id: int) -> Strip:
         """One glyph's bitmap as flat paper with the canvas stride (the unit strips are built of)."""
         key = (font.index, glyph_id)
-        strip = self._glyph_strips.get(key)
+        strip = self._strips.get(key)
         if strip is None:
             bitmap = font.glyph(glyph_id)
             strip = _flat_strip(bitmap.coverage, bitmap.left, -bitmap.top, self.config.width)
-            self._account(strip)
-            self._glyph_strips[key] = strip
+            self._strips.put(key, strip)
         return strip
 
     def _rasterize(self, font: Font, key: tuple) -> Strip:
@@ -323,13 +329,18 @@ class Renderer:
             cached = self._shaped_units.get(key)
             if cached is None:
                 word, next_script = itemize_unit(unit, script, self.fonts, cjk_face)
-                cached = word, self._shape_word(unit, word, unit_levels, lang), next_script
-                if len(self._shaped_units) >= CACHE_LIMIT:
-                    self._shaped_units.clear()
-                self._shaped_units[key] = cached
+                shaped = self._shape_word(unit, word, unit_levels, lang)
+                cached = word, _keyed(shaped), next_script
+                self._shaped_units.put(key, cached)
                 _hold_nested(key, self._held)
                 _hold_nested(cached, self._held)
-            word, shaped, script = cached
+                script = next_script
+            else:
+                word, (item_keys, width, space_keys, space_width), script = cached
+                strips = self._strips
+                items = tuple((strips.get(key) or self._shape(*key), level) for key, level in item_keys)
+                spaces = tuple((strips.get(key) or self._shape(*key), level) for key, level in space_keys)
+                shaped = items, width, spaces, space_width
             yield unit, word, unit_levels, shaped
 
     def _grapheme_widths(self, unit: str, word: Word, lang: str | None) -> tuple[list[int], list[int]]:
