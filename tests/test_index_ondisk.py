@@ -56,7 +56,8 @@ def test_100k_on_disk_index_reaches_recall_on_held_out_queries(big):
     directory, centres = big
     stored = load_stored(directory)
     manifest = stored.manifest
-    assert manifest["layout"] == "ondisk" and manifest["count"] == 100_000 and manifest["index"]["factory"] == "IVF256,PQ16np"
+    assert manifest["layout"] == "ondisk" and manifest["count"] == 100_000 and manifest["index"]["factory"] == "IVF256,PQ32np"
+    assert manifest["index"]["knobs"]["rerank"] == ondisk.RERANK
     assert manifest["index"]["search_ms"] <= manifest["index"]["latency_budget_ms"] or manifest["index"]["knobs"]["nprobe"] == 1
     queries = clustered(200, 999, centres)
     truth = ondisk.exact_top(queries, ondisk.parts_dir(directory), partitions.finished(ondisk.parts_dir(directory)), 10)

@@ -18,7 +18,7 @@ import numpy as np
 # default (far above any batch we send) made batched flat search ~5x slower here.
 faiss.cvar.distance_compute_blas_threshold = 16
 
-RERANK_FACTOR = 8  # lossy codes: take RERANK_FACTOR * k candidates, re-score them exactly
+RERANK_FACTOR = 8  # lossy codes: take RERANK_FACTOR * k candidates, re-score them exactly (knob "rerank" overrides it)
 
 
 @contextmanager
@@ -79,7 +79,7 @@ class VectorSearch:
         `allowed`: optional bool mask over ids (e.g. one modality); others are never returned.
         """
         queries = np.ascontiguousarray(queries, dtype=np.float32)
-        fetch = k * RERANK_FACTOR if self.rerank else k
+        fetch = k * int(self.knobs.get("rerank", RERANK_FACTOR)) if self.rerank else k
         fetch = min(fetch, self.index.ntotal) or 1
         selector = None
         if allowed is not None:

@@ -49,9 +49,10 @@ def ivf_lists(n: int) -> int:
     return max(1, round(4 * math.sqrt(n)))
 
 
-def pq_subquantizers(dim: int) -> int:
-    """Largest divisor of dim that is <= dim/4: 8-bit codes of 4 dimensions each (1/16 of float32)."""
-    return next(m for m in range(max(1, dim // 4), 0, -1) if dim % m == 0)
+def pq_subquantizers(dim: int, dims_per_code: int = 4) -> int:
+    """Largest divisor of dim that is <= dim/dims_per_code: 8-bit codes of that many dimensions
+    each (4: 1/16 of float32)."""
+    return next(m for m in range(max(1, dim // dims_per_code), 0, -1) if dim % m == 0)
 
 
 def bytes_per_vector(factory_kind: str, dim: int) -> float:

@@ -8,7 +8,7 @@ INDEX_DIR/ (manifest "layout": "ondisk")
 
 As autofaiss does for LAION: train IVF-PQ on a bounded sample, add the partitions one at a time
 into small per-partition indexes, and merge those on disk (faiss `merge_ondisk`) into one
-`.ivfdata` file. Only the PQ codes (dim/4 bytes a vector) are searched; the best RERANK_FACTOR*k
+`.ivfdata` file. Only the PQ codes (dim/2 bytes a vector) are searched; the best RERANK*k
 candidates are re-scored exactly from the memory-mapped partition vectors, and metadata is read
 by id from Parquet row groups. `engine index add` writes a new segment for the new partitions and
 leaves the existing ones as they are; searching stacks the segments' lists (faiss
@@ -48,17 +48,21 @@ LATENCY_BUDGET_MS = 10.0  # one-thread search time per query the tuner may spend
 TRAIN_PER_LIST = 40  # k-means sample per list (faiss asks for >= 39); 10M vectors -> 164k, 126 MB
 KMEANS_ITERATIONS = 15  # faiss's default 25 costs 1.7x the time for a barely better quantiser here
 TUNING_QUERIES = 500  # recall@10 to +-0.01: enough to choose nprobe, far cheaper than an exact pass per 1000
+RERANK = 16  # candidates re-scored exactly, per hit wanted: ~160 row reads a query from the page cache
 
 
 def plan(n: int, dim: int) -> str:
-    """IVF with a power of two near sqrt(N) lists (2,441 codes a list at 10M) and 8-bit PQ of 4 dims.
+    """IVF with a power of two near sqrt(N) lists (2,441 codes a list at 10M) and 8-bit PQ of 2 dims.
 
     Fewer lists than the in-memory indexes' 4*sqrt(N): assigning 10M vectors to 4*sqrt(N)
     centroids costs 4x the build time on a CPU, and at ~2.4k codes a list a query still scans
-    only ~80k codes at nprobe 32.
+    only ~80k codes at nprobe 32. Codes of 2 dims a byte, not the in-memory PQ's 4: at 10M, 1,000
+    near-equidistant vectors a cluster, 4-dim codes ranked the true top 10 outside the re-ranked
+    pool too often (held-out recall@10 0.62, docs/scale.md); the lists stay on disk, so their
+    doubled size (1 GB at 10M) costs disk and page cache, not RAM.
     """
     lists = 2 ** max(4, round(math.log2(math.sqrt(max(n, 1)))))
-    return f"IVF{lists},PQ{pq_subquantizers(dim)}np"
+    return f"IVF{lists},PQ{pq_subquantizers(dim, dims_per_code=2)}np"
 
 
 def parts_dir(directory: Path, manifest: dict | None = None) -> Path:
@@ -142,14 +146,14 @@ def tune(
     lists = faiss.extract_index_ivf(index).nlist
     best = None
     for nprobe in [v for v in KNOB_LADDERS["nprobe"] if v < lists] + [lists]:
-        search = VectorSearch(index, vectors, {"nprobe": nprobe})
+        search = VectorSearch(index, vectors, {"nprobe": nprobe, "rerank": RERANK})
         with faiss_threads(1):
             started = time.perf_counter()
             found = np.concatenate([search.search(queries[i : i + 1], 11)[1] for i in range(len(queries))])
             ms = (time.perf_counter() - started) * 1000 / len(queries)
         if best is not None and ms > budget_ms:
             break
-        best = ({"nprobe": nprobe}, recall_at_10(_others(found, picks), truth), ms)
+        best = ({"nprobe": nprobe, "rerank": RERANK}, recall_at_10(_others(found, picks), truth), ms)
         if best[1] >= target + TUNING_MARGIN:
             break
     return best
