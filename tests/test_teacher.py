@@ -165,6 +165,21 @@ def test_a_run_with_a_teacher_logs_its_losses_and_resumes_on_the_same_curve(tiny
     assert config["train"]["teacher"]["name"] == "minilm"
 
 
+@needs_minilm
+def test_a_text_only_run_learns_from_pairs_and_the_teacher_alone(tiny_data, tmp_path):
+    """The shippable text model's shape (recipe clippo-text-teacher-cpu-small): no photos, no validation."""
+    out = tmp_path / "text"
+    args = [*("--preset", "cpu-tiny", "--data", f"pairs:left={tiny_data / 'pairs.de'},right={tiny_data / 'pairs.en'},lang=de", "--batch-size", "8"),
+            *("--steps", "4", "--warmup", "1", "--log-every", "1", "--workers", "0", "--precision", "fp32", "--cache-dir", str(tiny_data / "cache")),
+            *("--set", "time_budget=null", "--set", "train.val=null", "--set", "train.teacher.name=minilm", "--set", "train.teacher.loss=contrastive"),
+            *("--out", str(out))]
+    assert main(["train", *args]) == 0
+    records = _records(out)
+    assert all(r["distill_text"] > 0 and r["distill_image"] == 0 for r in records.values())  # every row a text, none a photo
+    assert records[4]["loss"] < records[1]["loss"]
+    assert recipe("clippo-text-teacher-cpu-small").train.data[0].kind == "tatoeba"
+
+
 # --- the harnesses' reference rows and text-to-text mode ---
 
 

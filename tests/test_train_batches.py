@@ -40,3 +40,11 @@ def test_text_pairs_fill_what_whole_photos_leave_and_a_batch_without_pairs_must_
     assert (sampler.n_images, sampler.n_pairs) == (58, 12)  # 116 caption rows: the even count nearest 115.2
     with pytest.raises(EngineError, match="multiple of --captions-per-photo"):
         Sampler(_pool(), TextPairs(), batch_size=9, pair_share=0.0, lang_weights=None, seed=0, captions_per_photo=2)
+
+
+def test_without_photos_every_row_is_a_pair_whatever_the_pair_share():
+    pairs = TextPairs(left=[f"Satz {i}" for i in range(40)], right=[f"sentence {i}" for i in range(40)], lang=["de"] * 40, right_lang=["en"] * 40)
+    sampler = Sampler(ImageCaptions(images=[]), pairs, batch_size=16, pair_share=0.1, lang_weights={"en": 1.0}, seed=0)
+    assert (sampler.n_images, sampler.n_pairs) == (0, 16)
+    plan = sampler.plan(1)  # rows 16-31 of the first epoch's permutation of the 40 pairs
+    assert len(plan.images) == len(plan.captions) == 0 and len(set(plan.pairs.tolist())) == 16

@@ -50,10 +50,15 @@ class Plan:
     pairs: np.ndarray
 
 
-def batch_shape(batch_size: int, pair_share: float, has_pairs: bool, captions_per_photo: int, world: int) -> tuple[int, int]:
-    """(photos, text pairs) in a global batch of `batch_size` text rows: caption rows come in whole photos on every rank."""
+def batch_shape(batch_size: int, pair_share: float, has_photos: bool, has_pairs: bool, captions_per_photo: int, world: int) -> tuple[int, int]:
+    """(photos, text pairs) in a global batch of `batch_size` text rows: caption rows come in whole photos on every rank.
+
+    Without photos every row is a pair: a text-only run (translation pairs and a teacher) reads as many texts a step.
+    """
     if batch_size % world:
         raise EngineError(f"--batch-size {batch_size} must be a multiple of the number of processes ({world})")
+    if not has_photos:
+        return 0, batch_size
     unit = captions_per_photo * world
     n_captions = int(round(batch_size * (1 - pair_share) / unit)) * unit if has_pairs else batch_size
     if n_captions % unit:
@@ -101,7 +106,7 @@ class Sampler:
         captions_per_photo: int = 1,
     ) -> None:
         self.seed, self.captions_per_photo = seed, captions_per_photo
-        self.n_images, self.n_pairs = batch_shape(batch_size, pair_share, bool(pairs.left), captions_per_photo, world)
+        self.n_images, self.n_pairs = batch_shape(batch_size, pair_share, bool(images.caption_text), bool(pairs.left), captions_per_photo, world)
         self._caption_tables(images, lang_weights, usable)
         if self.n_images and not len(self.image_ids):
             raise EngineError("no photo has a caption in the chosen languages (--caption-langs)")

@@ -45,7 +45,7 @@ class TeacherConfig:
     name: str | None = None  # e5-small or minilm (engine/train/teacher.py)
     text_weight: float = 1.0  # (a) rendered text -> the teacher's embedding of its English side (pairs) or of itself (captions)
     image_weight: float = 1.0  # (b) photos -> their captions' teacher embeddings, as fixed targets (LiT)
-    loss: str = "mse"  # mse, or contrastive against the batch's other targets
+    loss: str = "mse"  # mse, or contrastive against the batch's other targets (the recipes use contrastive: docs/teacher.md)
     temperature: float = 0.05  # of the contrastive distillation loss
 
     def __post_init__(self) -> None:

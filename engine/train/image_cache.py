@@ -39,6 +39,8 @@ def _decode_chunk(paths: list[Path], size: int) -> tuple[np.ndarray, list[str | 
 
 def cached_images(paths: list[Path], size: int, cache_dir: Path | None = None, workers: int = 2) -> tuple[np.ndarray, np.ndarray]:
     """(N, 3, size, size) uint8 memory map of the photos, and a bool array of the ones that decoded."""
+    if not paths:  # a text-only run
+        return np.zeros((0, 3, size, size), dtype=np.uint8), np.zeros(0, dtype=bool)
     cache_dir = Path(cache_dir or default_cache_dir())
     key = hashlib.sha256(("\n".join(map(str, paths)) + f"\n{size}").encode()).hexdigest()[:24]
     pixels_path, valid_path = cache_dir / f"{key}-{size}.npy", cache_dir / f"{key}-{size}.valid.npy"

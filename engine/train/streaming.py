@@ -253,7 +253,7 @@ def stream_dataset(config, streams: list[Stream], images: ImageCaptions, pairs: 
     photos = photo_streams[0] if photo_streams else None
     pair_stream = pair_streams[0] if pair_streams else None
     has_pairs = bool(pair_stream or pairs.left)
-    n_images, n_pairs = batch_shape(run.batch_size, run.pair_share, has_pairs, run.captions_per_photo, world) if photos else (0, run.batch_size)
+    n_images, n_pairs = batch_shape(run.batch_size, run.pair_share, photos is not None, has_pairs, run.captions_per_photo, world)
     slots = max(1, run.workers)
     for stream in (photos, pair_stream):
         if stream and len(stream.shards) < world * slots:
