@@ -23,6 +23,7 @@ from engine.train.config import apply_sets
 from engine.train.data import ImageCaptions, TextPairs, tatoeba
 from engine.train.loss import distillation_loss
 from harness_helpers import run_main
+from train_helpers import tiny_run_args, write_tiny_data
 
 from engine.train.teacher import TargetCache, installed, target_table, teacher_targets, text_key
 
@@ -116,31 +117,10 @@ def test_training_refuses_a_source_that_holds_held_out_pairs(tmp_path, capsys):
 
 @pytest.fixture(scope="module")
 def tiny_data(tmp_path_factory) -> Path:
-    """8 photos of coloured squares with English captions, and German-English pairs."""
-    from PIL import Image
-
-    root = tmp_path_factory.mktemp("tiny")
-    colours = {"red": (220, 30, 30), "green": (30, 180, 60), "blue": (30, 60, 220), "yellow": (230, 210, 40)}
-    rows, de, en = ["image\tcaption\tlang"], [], []
-    for name, rgb in colours.items():
-        for size in ("small", "big"):
-            Image.new("RGB", (32, 32), rgb).save(root / f"{name}-{size}.png")
-            rows.append(f"{name}-{size}.png\ta {size} {name} square\ten")
-            de.append(f"ein {size} {name} Quadrat")
-            en.append(f"a {size} {name} square")
-    (root / "captions.tsv").write_text("\n".join(rows) + "\n", encoding="utf-8")
-    (root / "pairs.de").write_text("\n".join(de) + "\n", encoding="utf-8")
-    (root / "pairs.en").write_text("\n".join(en) + "\n", encoding="utf-8")
-    return root
+    return write_tiny_data(tmp_path_factory.mktemp("tiny"))
 
 
-def _args(data: Path, out: Path, steps: int, *extra: str) -> list[str]:
-    return [
-        *("--preset", "cpu-tiny", "--data", f"table:path={data / 'captions.tsv'},images={data},lang_col=lang"),
-        *("--data", f"pairs:left={data / 'pairs.de'},right={data / 'pairs.en'},lang=de", "--pair-share", "0.25", "--batch-size", "8"),
-        *("--steps", str(steps), "--warmup", "2", "--log-every", "1", "--workers", "0", "--precision", "fp32", "--cache-dir", str(data / "cache")),
-        *("--set", "caption_langs=null", "--set", "time_budget=null", "--set", "train.teacher.name=minilm", "--out", str(out), *extra),
-    ]
+TEACHER = ("--set", "train.teacher.name=minilm")
 
 
 def _records(run: Path) -> dict[int, dict]:
@@ -150,11 +130,11 @@ def _records(run: Path) -> dict[int, dict]:
 @needs_minilm
 def test_a_run_with_a_teacher_logs_its_losses_and_resumes_on_the_same_curve(tiny_data, tmp_path, loss="contrastive"):
     whole, split = tmp_path / "whole", tmp_path / "split"
-    assert main(["train", *_args(tiny_data, whole, 6, "--set", f"train.teacher.loss={loss}")]) == 0
+    assert main(["train", *tiny_run_args(tiny_data, whole, 6, *TEACHER, "--set", f"train.teacher.loss={loss}")]) == 0
     # two sittings: the first stops at its (tiny) time budget and saves; the second resumes to the end
-    assert main(["train", *_args(tiny_data, split, 6, "--set", f"train.teacher.loss={loss}", "--set", "time_budget=0.001")]) == 0
+    assert main(["train", *tiny_run_args(tiny_data, split, 6, *TEACHER, "--set", f"train.teacher.loss={loss}", "--set", "time_budget=0.001")]) == 0
     assert json.loads((split / "checkpoint" / "config.json").read_text())["step"] < 6
-    assert main(["train", *_args(tiny_data, split, 6, "--set", f"train.teacher.loss={loss}", "--resume")]) == 0
+    assert main(["train", *tiny_run_args(tiny_data, split, 6, *TEACHER, "--set", f"train.teacher.loss={loss}", "--resume")]) == 0
     a, b = _records(whole), _records(split)
     assert a[1]["distill_text"] > 0 and a[1]["distill_image"] > 0
     for step in range(1, 7):
@@ -169,10 +149,7 @@ def test_a_run_with_a_teacher_logs_its_losses_and_resumes_on_the_same_curve(tiny
 def test_a_text_only_run_learns_from_pairs_and_the_teacher_alone(tiny_data, tmp_path):
     """The shippable text model's shape (recipe clippo-text-teacher-cpu-small): no photos, no validation."""
     out = tmp_path / "text"
-    args = [*("--preset", "cpu-tiny", "--data", f"pairs:left={tiny_data / 'pairs.de'},right={tiny_data / 'pairs.en'},lang=de", "--batch-size", "8"),
-            *("--steps", "4", "--warmup", "1", "--log-every", "1", "--workers", "0", "--precision", "fp32", "--cache-dir", str(tiny_data / "cache")),
-            *("--set", "time_budget=null", "--set", "train.val=null", "--set", "train.teacher.name=minilm", "--set", "train.teacher.loss=contrastive"),
-            *("--out", str(out))]
+    args = tiny_run_args(tiny_data, out, 4, *TEACHER, "--set", "train.val=null", "--set", "train.teacher.loss=contrastive", photos=False)
     assert main(["train", *args]) == 0
     records = _records(out)
     assert all(r["distill_text"] > 0 and r["distill_image"] == 0 for r in records.values())  # every row a text, none a photo

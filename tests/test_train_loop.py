@@ -13,65 +13,15 @@ from pathlib import Path
 
 import pytest
 import torch
-from PIL import Image, ImageDraw
 
 from engine.cli import main
-from train_helpers import PLAIN
+from train_helpers import tiny_run_args, write_tiny_data
 from engine.train.loop import mirror_half, step_generator
-
-COLOURS = {"red": (220, 30, 30), "green": (30, 180, 60), "blue": (30, 60, 220), "yellow": (230, 210, 40)}
-SHAPES = ("circle", "square", "bar")
 
 
 @pytest.fixture(scope="module")
 def tiny_data(tmp_path_factory) -> Path:
-    """12 photos of coloured shapes with English/German captions, and German-English text pairs."""
-    root = tmp_path_factory.mktemp("tiny")
-    rows, de, en = ["image\tcaption\tlang"], [], []
-    for colour, rgb in COLOURS.items():
-        for shape in SHAPES:
-            picture = Image.new("RGB", (48, 48), "white")
-            draw = ImageDraw.Draw(picture)
-            {"circle": draw.ellipse, "square": draw.rectangle, "bar": draw.rectangle}[shape]((8, 8, 40, 40 if shape != "bar" else 16), fill=rgb)
-            picture.save(root / f"{colour}-{shape}.png")
-            rows += [f"{colour}-{shape}.png\ta {colour} {shape}\ten", f"{colour}-{shape}.png\tein {colour} {shape}\tde"]
-            de.append(f"ein {colour} {shape}")
-            en.append(f"a {colour} {shape}")
-    (root / "captions.tsv").write_text("\n".join(rows) + "\n", encoding="utf-8")
-    (root / "pairs.de").write_text("\n".join(de) + "\n", encoding="utf-8")
-    (root / "pairs.en").write_text("\n".join(en) + "\n", encoding="utf-8")
-    return root
-
-
-def _args(data: Path, out: Path, steps: int, *extra: str) -> list[str]:
-    return [
-        "--preset",
-        "cpu-tiny",
-        "--data",
-        f"table:path={data / 'captions.tsv'},images={data},lang_col=lang",
-        "--data",
-        f"pairs:left={data / 'pairs.de'},right={data / 'pairs.en'},lang=de",
-        "--pair-share",
-        "0.25",
-        "--batch-size",
-        "8",
-        "--steps",
-        str(steps),
-        "--warmup",
-        "2",
-        "--log-every",
-        "1",
-        "--workers",
-        "0",
-        "--precision",
-        "fp32",
-        "--cache-dir",
-        str(data / "cache"),
-        "--out",
-        str(out),
-        *PLAIN,
-        *extra,
-    ]
+    return write_tiny_data(tmp_path_factory.mktemp("tiny"))
 
 
 def _losses(run: Path) -> dict[int, float]:
@@ -83,7 +33,7 @@ def _losses(run: Path) -> dict[int, float]:
 def test_training_lowers_the_loss_and_validates(tiny_data, tmp_path):
     out = tmp_path / "run"
     val = f"table:path={tiny_data / 'captions.tsv'},images={tiny_data},lang_col=lang"
-    assert main(["train", *_args(tiny_data, out, 30, "--lr", "3e-3", "--val", val, "--val-langs", "en,de", "--val-every", "15")]) == 0
+    assert main(["train", *tiny_run_args(tiny_data, out, 30, "--lr", "3e-3", "--val", val, "--val-langs", "en,de", "--val-every", "15")]) == 0
     losses = _losses(out)
     assert sum(losses[s] for s in (28, 29, 30)) < sum(losses[s] for s in (1, 2, 3))
     final = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()][-1]
@@ -98,10 +48,10 @@ def test_training_lowers_the_loss_and_validates(tiny_data, tmp_path):
 )
 def test_resume_after_kill_9_follows_the_uninterrupted_loss_curve(tiny_data, tmp_path, flags):
     steps = 24
-    assert main(["train", *_args(tiny_data, tmp_path / "whole", steps, "--checkpoint-every", "100", *flags)]) == 0
+    assert main(["train", *tiny_run_args(tiny_data, tmp_path / "whole", steps, "--checkpoint-every", "100", *flags)]) == 0
     killed = tmp_path / "killed"
     process = subprocess.Popen(
-        [sys.executable, "-m", "engine.train", *_args(tiny_data, killed, steps, "--checkpoint-every", "3", *flags)],
+        [sys.executable, "-m", "engine.train", *tiny_run_args(tiny_data, killed, steps, "--checkpoint-every", "3", *flags)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -111,7 +61,7 @@ def test_resume_after_kill_9_follows_the_uninterrupted_loss_curve(tiny_data, tmp
     process.wait()
     saved_step = json.loads((killed / "checkpoint" / "config.json").read_text())["step"]
     assert 3 <= saved_step < steps
-    assert main(["train", *_args(tiny_data, killed, steps, "--checkpoint-every", "3", *flags, "--resume")]) == 0
+    assert main(["train", *tiny_run_args(tiny_data, killed, steps, "--checkpoint-every", "3", *flags, "--resume")]) == 0
     whole, resumed = _losses(tmp_path / "whole"), _losses(killed)
     assert sorted(resumed) == sorted(whole) == list(range(1, steps + 1))
     for step in whole:
@@ -120,20 +70,20 @@ def test_resume_after_kill_9_follows_the_uninterrupted_loss_curve(tiny_data, tmp
 
 def test_resume_refuses_changed_settings_and_fresh_runs_refuse_to_overwrite(tiny_data, tmp_path, capsys):
     out = tmp_path / "run"
-    assert main(["train", *_args(tiny_data, out, 2)]) == 0
-    assert main(["train", *_args(tiny_data, out, 2)]) == 2
+    assert main(["train", *tiny_run_args(tiny_data, out, 2)]) == 0
+    assert main(["train", *tiny_run_args(tiny_data, out, 2)]) == 2
     assert "--resume" in capsys.readouterr().err
-    assert main(["train", *_args(tiny_data, out, 4, "--resume", "--seed", "1")]) == 2
+    assert main(["train", *tiny_run_args(tiny_data, out, 4, "--resume", "--seed", "1")]) == 2
     assert "train.seed (saved 0, now 1)" in capsys.readouterr().err
-    assert main(["train", *_args(tiny_data, out, 4, "--resume", "--text-grid")]) == 2  # captions would be laid out anew
+    assert main(["train", *tiny_run_args(tiny_data, out, 4, "--resume", "--text-grid")]) == 2  # captions would be laid out anew
     assert "input.text_grid (saved False, now True)" in capsys.readouterr().err
-    assert main(["train", *_args(tiny_data, out, 4, "--resume", "--val-every", "2")]) == 0  # reporting may change
+    assert main(["train", *tiny_run_args(tiny_data, out, 4, "--resume", "--val-every", "2")]) == 0  # reporting may change
 
 
 def test_a_checkpoints_own_config_trains_the_same_run(tiny_data, tmp_path, capsys):
     """config.json of a checkpoint is a valid --config: two steps from it give the first loss of the run it came from."""
     first = tmp_path / "first"
-    assert main(["train", *_args(tiny_data, first, 2, "--photo-mask", "0.5", "--photo-flip")]) == 0
+    assert main(["train", *tiny_run_args(tiny_data, first, 2, "--photo-mask", "0.5", "--photo-flip")]) == 0
     saved = first / "checkpoint" / "config.json"
     config = json.loads(saved.read_text())
     assert config["train"]["data"][0]["kind"] == "table" and config["input"]["photo_flip"] is True
@@ -149,10 +99,10 @@ def test_a_checkpoints_own_config_trains_the_same_run(tiny_data, tmp_path, capsy
 @pytest.mark.parametrize("extra", [(), ("--captions-per-photo", "2", "--batch-size", "16")], ids=["one-caption", "two-captions"])
 def test_two_torchrun_processes_compute_the_single_process_global_loss(tiny_data, tmp_path, extra):
     single, double = tmp_path / "single", tmp_path / "double"
-    assert main(["train", *_args(tiny_data, single, 3, *extra)]) == 0
+    assert main(["train", *tiny_run_args(tiny_data, single, 3, *extra)]) == 0
     torchrun = Path(sys.executable).with_name("torchrun")
     result = subprocess.run(
-        [str(torchrun), "--standalone", "--nproc_per_node", "2", "-m", "engine.train", *_args(tiny_data, double, 3, *extra)],
+        [str(torchrun), "--standalone", "--nproc_per_node", "2", "-m", "engine.train", *tiny_run_args(tiny_data, double, 3, *extra)],
         capture_output=True,
         text=True,
         timeout=240,
@@ -196,7 +146,7 @@ def test_a_text_grid_run_is_read_back_with_its_layout(tiny_data, tmp_path):
     from engine.render.renderer import Renderer
 
     out = tmp_path / "run"
-    assert main(["train", *_args(tiny_data, out, 2, "--text-grid")]) == 0
+    assert main(["train", *tiny_run_args(tiny_data, out, 2, "--text-grid")]) == 0
     config = json.loads((out / "checkpoint" / "config.json").read_text())
     assert config["input"]["text_grid"] is True
     encoder = engine.load(out / "checkpoint")
@@ -221,7 +171,7 @@ def test_photo_flip_mirrors_about_half_of_the_photos_the_same_way_for_the_same_s
 
 def test_a_baseline_fits_its_vocabulary_and_ships_it(tiny_data, tmp_path):
     out = tmp_path / "baseline"
-    assert main(["train", *_args(tiny_data, out, 2, "--kind", "1t-clip", "--set", "train.vocab.size=20", "--set", "train.vocab.langs=en")]) == 0
+    assert main(["train", *tiny_run_args(tiny_data, out, 2, "--kind", "1t-clip", "--set", "train.vocab.size=20", "--set", "train.vocab.langs=en")]) == 0
     import engine
 
     encoder = engine.load(out)

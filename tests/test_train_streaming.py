@@ -17,20 +17,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image
 
 pytest.importorskip("webdataset", reason="the streaming extra is not installed (bash scripts/install_extras streaming)")
 
 from engine.cli import main  # noqa: E402
-from train_helpers import PLAIN  # noqa: E402
+from train_helpers import COLOURS, SHAPES, draw_shape, train_args  # noqa: E402
 from engine.model.inputs import image_pixels  # noqa: E402
 from engine.train.batches import Sampler  # noqa: E402
 from engine.train.data import load_source  # noqa: E402
 from engine.train.shards import PhotoShards  # noqa: E402
 from engine.train.streaming import Position, StreamBatches, stream_samples  # noqa: E402
-
-COLOURS = {"red": (220, 30, 30), "green": (30, 180, 60), "blue": (30, 60, 220), "yellow": (230, 210, 40)}
-SHAPES = ("circle", "square", "bar")
 
 
 @pytest.fixture(scope="module")
@@ -38,12 +35,9 @@ def tiny(tmp_path_factory) -> Path:
     """12 JPEG photos with English and German captions, German-English pairs, and their shards (3 per shard)."""
     root = tmp_path_factory.mktemp("stream")
     rows, pairs = ["image\tcaption\tlang"], ["left\tright"]
-    for colour, rgb in COLOURS.items():
+    for colour in COLOURS:
         for shape in SHAPES:
-            picture = Image.new("RGB", (48, 40), "white")
-            draw = ImageDraw.Draw(picture)
-            {"circle": draw.ellipse, "square": draw.rectangle, "bar": draw.rectangle}[shape]((8, 8, 40, 32 if shape != "bar" else 16), fill=rgb)
-            picture.save(root / f"{colour}-{shape}.jpg")
+            draw_shape(colour, shape, (48, 40)).save(root / f"{colour}-{shape}.jpg")
             rows += [f"{colour}-{shape}.jpg\ta {colour} {shape}\ten", f"{colour}-{shape}.jpg\tein {colour} {shape}\tde"]
             pairs.append(f"ein {colour} {shape}\ta {colour} {shape}")
     (root / "captions.tsv").write_text("\n".join(rows) + "\n", encoding="utf-8")
@@ -53,32 +47,6 @@ def tiny(tmp_path_factory) -> Path:
         main(["shards", "write", "--data", table, "--data", f"pairs:path={root / 'pairs.tsv'},lang=de", "--per-shard", "3", "--out", str(root / "shards")]) == 0
     )
     return root
-
-
-def _train_args(out: Path, steps: int, *data: str, workers: int = 2) -> list[str]:
-    sources = [arg for spec in data for arg in ("--data", spec)]
-    return [
-        "--preset",
-        "cpu-tiny",
-        *sources,
-        "--pair-share",
-        "0.25",
-        "--batch-size",
-        "8",
-        "--steps",
-        str(steps),
-        "--warmup",
-        "2",
-        "--log-every",
-        "1",
-        "--workers",
-        str(workers),
-        "--precision",
-        "fp32",
-        *PLAIN,
-        "--out",
-        str(out),
-    ]
 
 
 def _records(run: Path) -> list[dict]:
@@ -165,7 +133,7 @@ def _corrupt_shards(tiny: Path, out: Path) -> None:
 def test_corrupt_samples_and_a_truncated_shard_are_skipped_and_counted_never_fatal(tiny, tmp_path):
     _corrupt_shards(tiny, tmp_path / "bad")
     out = tmp_path / "run"
-    args = _train_args(out, 8, f"shards:urls={tmp_path / 'bad'}", f"pairs:path={tiny / 'pairs.tsv'},lang=de", workers=0)
+    args = train_args(out, 8, f"shards:urls={tmp_path / 'bad'}", f"pairs:path={tiny / 'pairs.tsv'},lang=de", workers=0)
     assert main(["train", *args]) == 0
     last = [r for r in _records(out) if "loss" in r][-1]
     # 8 steps x 6 photos = 48 photos used, at most 8 good ones per pass over the 4 shards: each pass meets the two bad samples and the truncated shard
@@ -176,10 +144,10 @@ def test_corrupt_samples_and_a_truncated_shard_are_skipped_and_counted_never_fat
 
 def test_resume_after_kill_9_continues_with_the_samples_not_yet_seen(tiny, tmp_path):
     steps, data = 12, (f"shards:urls={tiny / 'shards'}", f"pair-shards:path={tiny / 'shards'}/pairs-{{00000..00003}}.parquet")
-    assert main(["train", *_train_args(tmp_path / "whole", steps, *data), "--checkpoint-every", "100"]) == 0
+    assert main(["train", *train_args(tmp_path / "whole", steps, *data, workers=2), "--checkpoint-every", "100"]) == 0
     killed = tmp_path / "killed"
     process = subprocess.Popen(
-        [sys.executable, "-m", "engine.train", *_train_args(killed, steps, *data), "--checkpoint-every", "2"],
+        [sys.executable, "-m", "engine.train", *train_args(killed, steps, *data, workers=2), "--checkpoint-every", "2"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -189,7 +157,7 @@ def test_resume_after_kill_9_continues_with_the_samples_not_yet_seen(tiny, tmp_p
     process.wait()
     saved_step = json.loads((killed / "checkpoint" / "config.json").read_text())["step"]
     assert 2 <= saved_step < steps
-    assert main(["train", *_train_args(killed, steps, *data), "--checkpoint-every", "2", "--resume"]) == 0
+    assert main(["train", *train_args(killed, steps, *data, workers=2), "--checkpoint-every", "2", "--resume"]) == 0
     whole, resumed = _losses(tmp_path / "whole"), _losses(killed)
     assert sorted(resumed) == sorted(whole) == list(range(1, steps + 1))
     for step in whole:
@@ -199,7 +167,7 @@ def test_resume_after_kill_9_continues_with_the_samples_not_yet_seen(tiny, tmp_p
 def test_two_torchrun_processes_read_disjoint_shards_and_the_checkpoint_keeps_both_positions(tiny, tmp_path):
     out, torchrun = tmp_path / "double", Path(sys.executable).with_name("torchrun")
     result = subprocess.run(
-        [str(torchrun), "--standalone", "--nproc_per_node", "2", "-m", "engine.train", *_train_args(out, 3, f"shards:urls={tiny / 'shards'}", workers=1)],
+        [str(torchrun), "--standalone", "--nproc_per_node", "2", "-m", "engine.train", *train_args(out, 3, f"shards:urls={tiny / 'shards'}", workers=1)],
         capture_output=True,
         text=True,
         timeout=240,
@@ -216,9 +184,9 @@ def test_two_torchrun_processes_read_disjoint_shards_and_the_checkpoint_keeps_bo
 
 def test_a_resume_with_another_worker_count_is_refused(tiny, tmp_path, capsys):
     out, data = tmp_path / "run", f"shards:urls={tiny / 'shards'}"
-    assert main(["train", *_train_args(out, 2, data, workers=2)]) == 0
+    assert main(["train", *train_args(out, 2, data, workers=2)]) == 0
     capsys.readouterr()
-    assert main(["train", *_train_args(out, 4, data, workers=1), "--resume"]) == 2
+    assert main(["train", *train_args(out, 4, data, workers=1), "--resume"]) == 2
     assert "same" in capsys.readouterr().err
 
 
@@ -266,10 +234,10 @@ def _first_epoch(stream, slot: int, slots: int) -> list:
 
 def test_user_mistakes_are_one_line_errors(tiny, tmp_path, capsys):
     missing = f"shards:urls={tmp_path}/{{000..002}}.tar"
-    assert main(["train", *_train_args(tmp_path / "a", 2, missing)]) == 2
+    assert main(["train", *train_args(tmp_path / "a", 2, missing, workers=2)]) == 2
     assert "not found" in capsys.readouterr().err
     one = f"shards:urls={tiny / 'shards'}/00000.tar"
-    assert main(["train", *_train_args(tmp_path / "b", 2, one, workers=2)]) == 2
+    assert main(["train", *train_args(tmp_path / "b", 2, one, workers=2)]) == 2
     assert "1 shard(s) for 1 process(es) x 2 worker(s)" in capsys.readouterr().err
     assert main(["shards", "write", "--data", f"pairs:path={tiny / 'pairs.tsv'}", "--per-shard", "0", "--out", str(tmp_path / "c")]) == 2
     assert "--per-shard" in capsys.readouterr().err
