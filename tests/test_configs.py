@@ -58,6 +58,10 @@ def test_sets_are_typed_and_differences_name_the_field():
     assert changed.train.data == (DataSource("scenes", {"count": 100, "seed": 1}),)
     found = differences(base, changed)
     assert any(line.startswith("input.photo_flip (saved False, now True)") for line in found)
+    mixed = apply_sets(base, ["pair_mix=tatoeba=1,multi30k=3"])
+    assert mixed.train.pair_mix == {"tatoeba": 1.0, "multi30k": 3.0} and any(line.startswith("train.pair_mix") for line in differences(base, mixed))
+    with pytest.raises(EngineError, match="pair_mix shares must not be negative"):
+        apply_sets(base, ["pair_mix=tatoeba=-1"])
     assert not any(line.startswith(("train.steps", "train.time_budget", "train.val_langs")) for line in found)  # may change on resume
 
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from engine.errors import EngineError
-from engine.train.batches import Sampler
-from engine.train.data import ImageCaptions, TextPairs
+from engine.train.batches import Sampler, merge_pools, split_by_weight
+from engine.train.data import ImageCaptions, TextPairs, load_source
 
 
 def _pool() -> ImageCaptions:
@@ -48,3 +48,29 @@ def test_without_photos_every_row_is_a_pair_whatever_the_pair_share():
     assert (sampler.n_images, sampler.n_pairs) == (0, 16)
     plan = sampler.plan(1)  # rows 16-31 of the first epoch's permutation of the 40 pairs
     assert len(plan.images) == len(plan.captions) == 0 and len(set(plan.pairs.tolist())) == 16
+
+
+def test_pair_mix_gives_each_source_its_share_of_the_pair_rows_whatever_its_size():
+    big = TextPairs(
+        left=[f"Satz {i}" for i in range(90)], right=[f"s {i}" for i in range(90)], lang=["de"] * 90, right_lang=["en"] * 90, source=["multi30k"] * 90
+    )
+    small = TextPairs(
+        left=[f"frase {i}" for i in range(10)], right=[f"t {i}" for i in range(10)], lang=["spa"] * 10, right_lang=["en"] * 10, source=["tatoeba"] * 10
+    )
+    _, pairs = merge_pools([big, small])
+    by_size = Sampler(ImageCaptions(images=[]), pairs, batch_size=20, pair_share=0.5, lang_weights=None, seed=0)
+    mixed = Sampler(ImageCaptions(images=[]), pairs, batch_size=20, pair_share=0.5, lang_weights=None, seed=0, pair_mix={"tatoeba": 1, "multi30k": 1})
+    from_small = [int((by_size.plan(s).pairs >= 90).sum()) for s in range(20)], [int((mixed.plan(s).pairs >= 90).sum()) for s in range(20)]
+    assert sum(from_small[0]) < 20 * 4 and from_small[1] == [10] * 20  # by size ~2 a step; mixed half of the 20 rows every step
+    assert sorted(mixed.plan(0).pairs[mixed.plan(0).pairs >= 90].tolist()) == list(range(90, 100))  # an epoch of the small source per step
+    assert (mixed.plan(3).pairs == mixed.plan(3).pairs).all()  # a pure function of (seed, step)
+    assert split_by_weight(7, [1, 1, 1]) == [3, 2, 2] and split_by_weight(20, [3, 1]) == [15, 5]
+    with pytest.raises(EngineError, match="pair_mix names xtd10"):
+        Sampler(ImageCaptions(images=[]), pairs, batch_size=20, pair_share=0.5, lang_weights=None, seed=0, pair_mix={"xtd10": 1})
+
+
+def test_loaded_pairs_remember_their_source_kind(tmp_path):
+    (tmp_path / "a.de").write_text("ein Hund\nzwei Katzen\n", encoding="utf-8")
+    (tmp_path / "a.en").write_text("a dog\ntwo cats\n", encoding="utf-8")
+    _, pairs = merge_pools([load_source(f"pairs:left={tmp_path / 'a.de'},right={tmp_path / 'a.en'},lang=de")])
+    assert pairs.source == ["pairs", "pairs"]

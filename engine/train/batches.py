@@ -38,6 +38,7 @@ def merge_pools(pools: list) -> tuple[ImageCaptions, TextPairs]:
             pairs.right += pool.right
             pairs.lang += pool.lang
             pairs.right_lang += pool.right_lang
+            pairs.source += pool.source or [""] * len(pool.left)
     return images, pairs
 
 
@@ -104,6 +105,7 @@ class Sampler:
         world: int = 1,
         usable: np.ndarray | None = None,
         captions_per_photo: int = 1,
+        pair_mix: dict[str, float] | None = None,
     ) -> None:
         self.seed, self.captions_per_photo = seed, captions_per_photo
         self.n_images, self.n_pairs = batch_shape(batch_size, pair_share, bool(images.caption_text), bool(pairs.left), captions_per_photo, world)
@@ -113,7 +115,7 @@ class Sampler:
         if not self.n_images and not self.n_pairs:
             raise EngineError("nothing to train on: give --data with photos or text pairs")
         self._image_draw = EpochDraw(seed, "images", len(self.image_ids))
-        self._pair_draw = EpochDraw(seed, "pairs", len(pairs.left))
+        self._pair_draws = self._pair_tables(pairs, pair_mix)
 
     def _caption_tables(self, images: ImageCaptions, weights: dict[str, float] | None, usable: np.ndarray | None) -> None:
         """Per photo: its captions and their draw weights (language weight / captions in that language)."""
@@ -134,11 +136,31 @@ class Sampler:
         self.starts = np.append(starts, len(caption_ids))
         self.share = share
 
+    def _pair_tables(self, pairs: TextPairs, mix: dict[str, float] | None) -> list[tuple[np.ndarray, EpochDraw, int]]:
+        """Per pair source: its pairs, their epoch-wise shuffle and its rows per batch; one pool without `mix`.
+
+        With `train.pair_mix` each source kind gets its share of the pair rows whatever its size, so a
+        small source (Tatoeba beside Multi30k) is not drowned; kinds it does not list are not drawn.
+        """
+        if not mix:
+            return [(np.arange(len(pairs.left)), EpochDraw(self.seed, "pairs", len(pairs.left)), self.n_pairs)]
+        source = np.asarray(pairs.source, dtype=object)
+        present = sorted(set(pairs.source))
+        unknown = sorted(set(mix) - set(present))
+        if unknown:
+            raise EngineError(f"train.pair_mix names {', '.join(unknown)}, but the pairs come from: {', '.join(present) or 'no source'}")
+        kinds = [kind for kind in sorted(mix) if mix[kind] > 0]
+        if not kinds:
+            raise EngineError("train.pair_mix gives every source a share of 0")
+        counts = split_by_weight(self.n_pairs, [mix[kind] for kind in kinds])
+        tables = [np.flatnonzero(source == kind) for kind in kinds]
+        return [(ids, EpochDraw(self.seed, f"pairs/{kind}", len(ids)), count) for kind, ids, count in zip(kinds, tables, counts)]
+
     def plan(self, step: int) -> Plan:
         rows = self._image_draw.take(step, self.n_images)
         rng = np.random.default_rng([self.seed, hash_stream("captions"), step])
         captions = np.concatenate([self._captions_of(row, rng) for row in rows]) if len(rows) else np.zeros(0, dtype=np.int64)
-        pairs = self._pair_draw.take(step, self.n_pairs)
+        pairs = np.concatenate([ids[draw.take(step, count)] for ids, draw, count in self._pair_draws])
         return Plan(self.image_ids[rows], captions, pairs)
 
     def _captions_of(self, row: int, rng: np.random.Generator) -> np.ndarray:
@@ -148,6 +170,15 @@ class Sampler:
         k = self.captions_per_photo
         chosen = rng.choice(hi - lo, size=k, replace=k > hi - lo, p=weights / weights.sum())
         return self.caption_ids[lo + chosen]
+
+
+def split_by_weight(total: int, weights: list[float]) -> list[int]:
+    """`total` rows shared in proportion to `weights`, whole rows by largest remainder (the same split every step)."""
+    exact = np.asarray(weights, dtype=float) / sum(weights) * total
+    counts = np.floor(exact).astype(int)
+    for index in np.argsort(-(exact - counts), kind="stable")[: total - counts.sum()]:
+        counts[index] += 1
+    return counts.tolist()
 
 
 def hash_stream(name: str) -> int:

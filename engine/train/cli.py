@@ -58,6 +58,7 @@ FLAG_FIELDS = {
     "pair_share": "train.pair_share",
     "captions_per_photo": "train.captions_per_photo",
     "caption_langs": "train.caption_langs",
+    "pair_mix": "train.pair_mix",
     "val_langs": "train.val_langs",
     "val_every": "train.val_every",
     "workers": "train.workers",
@@ -137,7 +138,7 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         metavar="SPEC",
         help="a training source (repeatable; see below); replaces "
-        "the config's sources, its validation source and its caption languages (give --val, --caption-langs again)",
+        "the config's sources, its validation source, caption languages and pair mix (give --val, --caption-langs, --pair-mix again)",
     )
     data.add_argument("--val", metavar="SPEC", help="held-out photo/caption source for R@1/5/10, e.g. flickr8k:split=val; 'none' for no validation")
     data.add_argument("--pair-share", type=float, help="share of each batch drawn from text pairs (paper: 0.25-0.5)")
@@ -148,6 +149,11 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
         help="draw K different captions of each photo into a batch, all positives of it in the loss: K times fewer photos per batch",
     )
     data.add_argument("--caption-langs", metavar="LANG=W,...", help="caption languages and weights, e.g. en=2,de=1,zh=1 (unlisted languages are not drawn)")
+    data.add_argument(
+        "--pair-mix",
+        metavar="KIND=W,...",
+        help="share of the pair rows per source kind, e.g. tatoeba=1,multi30k=1 (default: in proportion to size; unlisted sources are not drawn)",
+    )
     data.add_argument("--val-langs", help="comma-separated languages to validate, e.g. en,de")
     data.add_argument("--val-every", type=int, metavar="N", help="validate every N steps")
     data.add_argument("--workers", type=int, help="DataLoader worker processes that render text")
@@ -199,7 +205,7 @@ def resolve(args: argparse.Namespace):
         )
     if args.data:
         sources = tuple(DataSource.parse(spec) for spec in args.data)  # the recipe's validation and languages went with its data
-        config = replace(config, train=replace(config.train, data=sources, val=None, caption_langs=None))
+        config = replace(config, train=replace(config.train, data=sources, val=None, caption_langs=None, pair_mix=None))
     if args.val:
         val = None if args.val == "none" else DataSource.parse(args.val)
         config = replace(config, train=replace(config.train, val=val))

@@ -68,6 +68,7 @@ class TrainConfig:
     data: tuple[DataSource, ...] = ()
     caption_langs: dict[str, float] | None = None  # caption languages and weights (None: all, equal)
     pair_share: float = 0.1  # share of each batch drawn from text pairs
+    pair_mix: dict[str, float] | None = None  # share of the pair rows per source kind, e.g. {"tatoeba": 1, "multi30k": 1} (None: by size)
     captions_per_photo: int = 1
     loss: str = "sigmoid"
     optimizer: str = "muon"
@@ -96,6 +97,7 @@ class TrainConfig:
         check(self.precision in PRECISIONS, f"train.precision {self.precision!r}: choose one of {', '.join(PRECISIONS)}")
         check(self.device in DEVICES, f"train.device {self.device!r}: choose one of {', '.join(DEVICES)}")
         check(0.0 <= self.pair_share < 1.0, f"train.pair_share must be in [0, 1), got {self.pair_share}")
+        check(all(w >= 0 for w in (self.pair_mix or {}).values()), f"train.pair_mix shares must not be negative, got {self.pair_mix}")
         for name in ("captions_per_photo", "batch_size", "val_every", "checkpoint_every", "log_every"):
             check(getattr(self, name) >= 1, f"train.{name} must be at least 1, got {getattr(self, name)}")
         check(self.steps is None or self.steps >= 1, f"train.steps must be at least 1, got {self.steps}")

@@ -43,6 +43,7 @@ class TextPairs:
     right: list[str] = field(default_factory=list)
     lang: list[str] = field(default_factory=list)
     right_lang: list[str] = field(default_factory=list)
+    source: list[str] = field(default_factory=list)  # the --data kind each pair came from (train.pair_mix); set by load_source
 
 
 Source = ImageCaptions | TextPairs
@@ -150,11 +151,14 @@ def load_source(source: str | DataSource) -> Source:
     """Build the pool a source names, with a clear error for unknown kinds, options and paths."""
     source = DataSource.parse(source) if isinstance(source, str) else source
     try:
-        return builder(source.kind)(**source.options)
+        pool = builder(source.kind)(**source.options)
     except TypeError as error:
         raise EngineError(f"bad options in data source {source.spec!r}: {error}") from None
     except (OSError, ValueError, KeyError, json.JSONDecodeError) as error:
         raise EngineError(f"cannot read data source {source.spec!r}: {error}") from None
+    if isinstance(pool, TextPairs):
+        pool.source = [source.kind] * len(pool.left)
+    return pool
 
 
 def _list(value: str | None) -> set[str] | None:

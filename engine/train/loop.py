@@ -67,7 +67,7 @@ def train(config: Config, out: Path, resume: bool = False, cache_dir: Path | Non
     text_inputs = TextInputs(config.model, config.input, tokenizer)
     if not streams:
         pixels, usable = _shared_image_cache(images.images, config.model.image_size, cache_dir, rank)
-        sampler = Sampler(images, pairs, run.batch_size, run.pair_share, run.caption_langs, run.seed, world, usable, run.captions_per_photo)
+        sampler = Sampler(images, pairs, run.batch_size, run.pair_share, run.caption_langs, run.seed, world, usable, run.captions_per_photo, run.pair_mix)
 
     torch.manual_seed(run.seed)
     model = DualEncoder(config.model, config.input, tokenizer.vocab_size if tokenizer else None).to(device)

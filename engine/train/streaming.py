@@ -248,6 +248,8 @@ def stream_dataset(config, streams: list[Stream], images: ImageCaptions, pairs: 
         raise EngineError("streamed shards cannot be mixed with in-memory photo sources: write them to shards too (engine shards write)")
     if len(photo_streams) > 1 or len(pair_streams) > 1:
         raise EngineError("give one shards: source (join patterns with '+') and at most one pair-shards: source")
+    if run.pair_mix:
+        raise EngineError("train.pair_mix applies to in-memory pair sources; a streamed run draws its pairs in order")
     if pair_streams and pairs.left:
         raise EngineError("text pairs come either from pair-shards: or from in-memory sources, not both")
     photos = photo_streams[0] if photo_streams else None
