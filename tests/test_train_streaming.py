@@ -195,7 +195,7 @@ def test_streamed_photos_mix_with_in_memory_pairs_as_the_sampler_draws_them(tiny
     pairs = load_source(f"pairs:path={tiny / 'pairs.tsv'},lang=de")
     sampler = Sampler(load_source(f"table:path={tiny / 'captions.tsv'},images={tiny},lang_col=lang"), pairs, 8, 0.25, None, 0)
     texts: list[list[str]] = []
-    batches = StreamBatches(photos, None, pairs, lambda t, _: np.zeros((len(t), 1)), 32, (6, 2), None, 1, 0, 0, 5, 0, 1, 1, None)
+    batches = StreamBatches(photos, None, pairs, lambda t, _: np.zeros((len(t), 1)), 32, (6, 2), None, None, 1, 0, 0, 5, 0, 1, 1, None)
     for batch in batches:
         texts.append(batch)
     assert [len(b["images"]) for b in texts] == [6] * 5 and [len(b["texts"]) for b in texts] == [10] * 5  # 6 captions + 2 pairs x 2

@@ -91,6 +91,32 @@ class EpochDraw:
         return np.array([self._permutation(p // self.n)[p % self.n] for p in positions], dtype=np.int64)
 
 
+class PairDraw:
+    """The `count` text pairs of step s, shared by in-memory and streamed runs: one epoch-wise shuffle of all pairs
+    or, with `train.pair_mix`, one per source kind, each kind its share of the rows whatever its size, so a
+    small source (Tatoeba beside Multi30k) is not drowned; kinds the mix does not list are not drawn."""
+
+    def __init__(self, pairs: TextPairs, count: int, seed: int, mix: dict[str, float] | None = None) -> None:
+        self.count = count
+        if not mix:
+            self._tables = [(np.arange(len(pairs.left)), EpochDraw(seed, "pairs", len(pairs.left)), count)]
+            return
+        source = np.asarray(pairs.source, dtype=object)
+        present = sorted(set(pairs.source))
+        unknown = sorted(set(mix) - set(present))
+        if unknown:
+            raise EngineError(f"train.pair_mix names {', '.join(unknown)}, but the pairs come from: {', '.join(present) or 'no source'}")
+        kinds = [kind for kind in sorted(mix) if mix[kind] > 0]
+        if not kinds:
+            raise EngineError("train.pair_mix gives every source a share of 0")
+        counts = split_by_weight(count, [mix[kind] for kind in kinds])
+        tables = [np.flatnonzero(source == kind) for kind in kinds]
+        self._tables = [(ids, EpochDraw(seed, f"pairs/{kind}", len(ids)), n) for kind, ids, n in zip(kinds, tables, counts)]
+
+    def take(self, step: int) -> np.ndarray:
+        return np.concatenate([ids[draw.take(step, n)] for ids, draw, n in self._tables])
+
+
 class Sampler:
     """Epoch-wise shuffles of the photos and of the pairs; captions per photo drawn by language weight."""
 
@@ -115,7 +141,7 @@ class Sampler:
         if not self.n_images and not self.n_pairs:
             raise EngineError("nothing to train on: give --data with photos or text pairs")
         self._image_draw = EpochDraw(seed, "images", len(self.image_ids))
-        self._pair_draws = self._pair_tables(pairs, pair_mix)
+        self._pair_draw = PairDraw(pairs, self.n_pairs, seed, pair_mix)
 
     def _caption_tables(self, images: ImageCaptions, weights: dict[str, float] | None, usable: np.ndarray | None) -> None:
         """Per photo: its captions and their draw weights (language weight / captions in that language)."""
@@ -136,31 +162,11 @@ class Sampler:
         self.starts = np.append(starts, len(caption_ids))
         self.share = share
 
-    def _pair_tables(self, pairs: TextPairs, mix: dict[str, float] | None) -> list[tuple[np.ndarray, EpochDraw, int]]:
-        """Per pair source: its pairs, their epoch-wise shuffle and its rows per batch; one pool without `mix`.
-
-        With `train.pair_mix` each source kind gets its share of the pair rows whatever its size, so a
-        small source (Tatoeba beside Multi30k) is not drowned; kinds it does not list are not drawn.
-        """
-        if not mix:
-            return [(np.arange(len(pairs.left)), EpochDraw(self.seed, "pairs", len(pairs.left)), self.n_pairs)]
-        source = np.asarray(pairs.source, dtype=object)
-        present = sorted(set(pairs.source))
-        unknown = sorted(set(mix) - set(present))
-        if unknown:
-            raise EngineError(f"train.pair_mix names {', '.join(unknown)}, but the pairs come from: {', '.join(present) or 'no source'}")
-        kinds = [kind for kind in sorted(mix) if mix[kind] > 0]
-        if not kinds:
-            raise EngineError("train.pair_mix gives every source a share of 0")
-        counts = split_by_weight(self.n_pairs, [mix[kind] for kind in kinds])
-        tables = [np.flatnonzero(source == kind) for kind in kinds]
-        return [(ids, EpochDraw(self.seed, f"pairs/{kind}", len(ids)), count) for kind, ids, count in zip(kinds, tables, counts)]
-
     def plan(self, step: int) -> Plan:
         rows = self._image_draw.take(step, self.n_images)
         rng = np.random.default_rng([self.seed, hash_stream("captions"), step])
         captions = np.concatenate([self._captions_of(row, rng) for row in rows]) if len(rows) else np.zeros(0, dtype=np.int64)
-        pairs = np.concatenate([ids[draw.take(step, count)] for ids, draw, count in self._pair_draws])
+        pairs = self._pair_draw.take(step)
         return Plan(self.image_ids[rows], captions, pairs)
 
     def _captions_of(self, row: int, rng: np.random.Generator) -> np.ndarray:

@@ -13,8 +13,8 @@ checkpoint saves the positions of the batches trained on, and a resumed run cont
 where it stopped: exactly the samples not seen yet. Corrupt samples and truncated shards are
 skipped, counted, and never stop the run.
 
-Text pairs from memory (`pairs`, `multi30k`, ...) are drawn as `Sampler` draws them, so mixing
-streamed photos with in-memory pairs keeps `pair_share` and the pairs' order.
+Text pairs from memory (`pairs`, `multi30k`, ...) are drawn as `Sampler` draws them (`PairDraw`), so
+mixing streamed photos with in-memory pairs keeps `pair_share`, `train.pair_mix` and the pairs' order.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ import torch.distributed as dist
 from tqdm import tqdm
 
 from engine.errors import EngineError
-from engine.train.batches import EpochDraw, batch_shape, hash_stream, local_rows
+from engine.train.batches import PairDraw, batch_shape, hash_stream, local_rows
 from engine.train.data import ImageCaptions, TextPairs
 from engine.train.shards import CorruptSample, PairShards, PhotoShards, Stream
 
@@ -96,6 +96,7 @@ class StreamBatches(torch.utils.data.IterableDataset):
         image_size: int,
         shape: tuple[int, int],
         lang_weights: dict[str, float] | None,
+        pair_mix: dict[str, float] | None,
         captions_per_photo: int,
         seed: int,
         start: int,
@@ -110,8 +111,7 @@ class StreamBatches(torch.utils.data.IterableDataset):
         self.lang_weights, self.captions_per_photo, self.seed = lang_weights, captions_per_photo, seed
         self.start, self.stop, self.rank, self.world, self.slots = start, stop, rank, world, slots
         self.positions = positions or {}
-        self.pair_draw = EpochDraw(seed, "pairs", len(pairs.left))
-        self.global_pairs = shape[1]
+        self.pair_draw = PairDraw(pairs, shape[1], seed, pair_mix)
 
     def __iter__(self) -> Iterator[dict]:
         info = torch.utils.data.get_worker_info()
@@ -184,7 +184,7 @@ class StreamBatches(torch.utils.data.IterableDataset):
 
     def _pairs(self, step: int, samples: Iterator | None) -> tuple[list[str], list[str], list[str], list[str]]:
         if samples is None:  # in memory: this rank's rows of the pairs Sampler would draw
-            rows = self.pair_draw.take(step, self.global_pairs)[local_rows(self.global_pairs, self.rank, self.world)]
+            rows = self.pair_draw.take(step)[local_rows(self.pair_draw.count, self.rank, self.world)]
             p = self.pairs
             return [p.left[i] for i in rows], [p.right[i] for i in rows], [p.lang[i] for i in rows], [p.right_lang[i] for i in rows]
         out: list[tuple[str, str, str, str]] = []
@@ -248,12 +248,12 @@ def stream_dataset(config, streams: list[Stream], images: ImageCaptions, pairs: 
         raise EngineError("streamed shards cannot be mixed with in-memory photo sources: write them to shards too (engine shards write)")
     if len(photo_streams) > 1 or len(pair_streams) > 1:
         raise EngineError("give one shards: source (join patterns with '+') and at most one pair-shards: source")
-    if run.pair_mix:
-        raise EngineError("train.pair_mix applies to in-memory pair sources; a streamed run draws its pairs in order")
     if pair_streams and pairs.left:
         raise EngineError("text pairs come either from pair-shards: or from in-memory sources, not both")
     photos = photo_streams[0] if photo_streams else None
     pair_stream = pair_streams[0] if pair_streams else None
+    if pair_stream and run.pair_mix:
+        raise EngineError("train.pair_mix shares in-memory pair sources; a pair-shards: source is read in order")
     has_pairs = bool(pair_stream or pairs.left)
     n_images, n_pairs = batch_shape(run.batch_size, run.pair_share, photos is not None, has_pairs, run.captions_per_photo, world)
     slots = max(1, run.workers)
@@ -269,6 +269,7 @@ def stream_dataset(config, streams: list[Stream], images: ImageCaptions, pairs: 
         config.model.image_size,
         (n_images, n_pairs),
         run.caption_langs,
+        run.pair_mix,
         run.captions_per_photo,
         run.seed,
         start,
