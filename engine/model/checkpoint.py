@@ -105,6 +105,25 @@ def load_model(directory: Path) -> tuple[DualEncoder, dict]:
     return model, config
 
 
+def export_checkpoint(source: Path, target: Path, dtype: torch.dtype | None = None) -> None:
+    """A checkpoint to ship: weights (cast to `dtype`, e.g. float16 to halve the file), config.json and
+    tokenizer.model, no optimizer state. Other files already in `target` (a model card) are kept;
+    the folder is replaced atomically. Loading casts the weights back to the model's float32."""
+    source, target = find_checkpoint(source), Path(target)
+    weights = load_file(str(source / WEIGHTS))
+    if dtype is not None:
+        weights = {k: v.to(dtype) if v.is_floating_point() else v for k, v in weights.items()}
+    kept = [p for p in target.iterdir() if p.is_file() and p.name not in (WEIGHTS, CONFIG, TOKENIZER, TRAIN_STATE)] if target.is_dir() else []
+    with atomic_path(target, durable=True) as tmp:
+        tmp.mkdir(parents=True)
+        save_file(weights, str(tmp / WEIGHTS))
+        for name in (CONFIG, TOKENIZER):
+            if (source / name).is_file():
+                shutil.copyfile(source / name, tmp / name)
+        for path in kept:
+            shutil.copyfile(path, tmp / path.name)
+
+
 def load_train_state(directory: Path) -> dict | None:
     path = directory / TRAIN_STATE
     return torch.load(path, weights_only=False) if path.is_file() else None
