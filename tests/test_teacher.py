@@ -71,6 +71,10 @@ def test_teacher_config_is_checked_and_recipes_name_their_teacher():
     with pytest.raises(EngineError, match="train.teacher.loss"):
         apply_sets(config, ["train.teacher.loss=cosine"])
     assert recipe("clippo-teacher-cpu-small-2h").train.steps and recipe("1t-clip-en-teacher-cpu-small").model.kind == "1t-clip"
+    flickr8k = recipe("1t-clip-en-flickr8k-cpu-small").train  # its vocabulary is fitted on its training data
+    for name in ("1t-clip-en-teacher-cpu-small", "1t-clip-en-teacher-cpu-small-2h"):  # the same vocabulary, whatever the pool
+        vocab = recipe(name).train.vocab
+        assert (vocab.size, vocab.langs, vocab.data) == (flickr8k.vocab.size, flickr8k.vocab.langs, flickr8k.data)
 
 
 @needs_minilm

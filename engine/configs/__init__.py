@@ -30,7 +30,7 @@ RECIPES: dict[str, Recipe] = {
     "1t-clip-en-teacher-cpu-small": Recipe("teacher", "1t-clip-en-15m", "its 1T-CLIP baseline (English vocabulary), taught by the same teacher alike"),
     "1t-clip-en-teacher-cpu-small-2h": Recipe("teacher", "1t-clip-en-2h", "its 1T-CLIP baseline for the 2-hour recipe"),
     "clippo-text-teacher-cpu-small": Recipe(
-        "teacher", "text", "a text-only CLIPPO taught by e5-small on Tatoeba's training pairs alone (permissive licences), 30 CPU minutes"
+        "teacher", "text", "the shipped text model: CLIPPO taught by e5-small on Tatoeba + scene-caption pairs (permissive), ~30 CPU min"
     ),
     "clippo-b16": Recipe("paper", "b16", "paper scale (B/16, 224 px, text at 16 px) for a GPU; not trained here"),
 }
