@@ -20,7 +20,7 @@ from engine.errors import EngineError
 from engine.eval import tatoeba as tatoeba_eval
 from engine.paths import shared_data_dir
 from engine.train.config import apply_sets
-from engine.train.data import ImageCaptions, TextPairs, tatoeba
+from engine.train.data import ImageCaptions, TextPairs, load_source, tatoeba
 from engine.train.loss import distillation_loss
 from harness_helpers import run_main
 from train_helpers import tiny_run_args, write_tiny_data
@@ -75,6 +75,17 @@ def test_teacher_config_is_checked_and_recipes_name_their_teacher():
     for name in ("1t-clip-en-teacher-cpu-small", "1t-clip-en-teacher-cpu-small-2h"):  # the same vocabulary, whatever the pool
         vocab = recipe(name).train.vocab
         assert (vocab.size, vocab.langs, vocab.data) == (flickr8k.vocab.size, flickr8k.vocab.langs, flickr8k.data)
+
+
+FLICKR8K = shared_data_dir() / "flickr8k" if shared_data_dir() else None
+
+
+@pytest.mark.skipif(FLICKR8K is None or not FLICKR8K.is_dir(), reason="needs ../shared/data (Flickr8k); set ENGINE_DATA")
+def test_the_11_language_recipe_weighs_exactly_the_languages_of_flickr8k_train():
+    train = recipe("clippo-teacher-cpu-small-2h-11lang").train
+    photos = load_source(train.data[0])
+    assert set(train.caption_langs) == set(photos.caption_lang) and len(train.caption_langs) == 11
+    assert train.caption_langs["en"] > train.caption_langs["qu"] and train.pair_mix == {"tatoeba": 2.0, "multi30k": 1.0}
 
 
 @needs_minilm

@@ -34,6 +34,11 @@ def test_each_photo_brings_k_different_captions_of_its_own_in_the_chosen_languag
         assert all(pool.caption_lang[c] == "en" for c in plan.captions)
 
 
+def test_a_caption_language_the_photos_lack_is_refused_with_the_languages_they_have():
+    with pytest.raises(EngineError, match=r"names zh_Hant, but the captions are in: de, en"):
+        Sampler(_pool(), TextPairs(), batch_size=8, pair_share=0.0, lang_weights={"en": 2.0, "zh_Hant": 1.0}, seed=0)
+
+
 def test_text_pairs_fill_what_whole_photos_leave_and_a_batch_without_pairs_must_split_evenly():
     pairs = TextPairs(left=["ein Hund"] * 10, right=["a dog"] * 10, lang=["de"] * 10, right_lang=["en"] * 10)
     sampler = Sampler(_pool(), pairs, batch_size=128, pair_share=0.1, lang_weights=None, seed=0, captions_per_photo=2)

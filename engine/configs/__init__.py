@@ -27,8 +27,12 @@ RECIPES: dict[str, Recipe] = {
     "1t-clip-en-scenes-cpu-tiny": Recipe("scenes", "1t-clip-en", "the demo's baseline: the same, 48-piece English vocabulary"),
     "clippo-teacher-cpu-small": Recipe("teacher", "clippo-15m", "CLIPPO taught by multilingual-e5-small: Flickr8k + Tatoeba training pairs, 15 CPU minutes"),
     "clippo-teacher-cpu-small-2h": Recipe("teacher", "clippo-2h", "the same over more data for 7,000 steps (~2 CPU hours; run it in sittings with --resume)"),
+    "clippo-teacher-cpu-small-2h-11lang": Recipe(
+        "teacher", "clippo-2h11", "the 2-hour recipe with captions in all 11 Flickr8k languages and more Tatoeba rows (7,000 steps)"
+    ),
     "1t-clip-en-teacher-cpu-small": Recipe("teacher", "1t-clip-en-15m", "its 1T-CLIP baseline (English vocabulary), taught by the same teacher alike"),
     "1t-clip-en-teacher-cpu-small-2h": Recipe("teacher", "1t-clip-en-2h", "its 1T-CLIP baseline for the 2-hour recipe"),
+    "1t-clip-en-teacher-cpu-small-2h-11lang": Recipe("teacher", "1t-clip-en-2h11", "its 1T-CLIP baseline for the 11-language 2-hour recipe"),
     "clippo-text-teacher-cpu-small": Recipe(
         "teacher", "text", "the shipped text model: CLIPPO taught by e5-small on Tatoeba + scene-caption pairs (permissive), ~30 CPU min"
     ),

@@ -135,6 +135,9 @@ class Sampler:
     ) -> None:
         self.seed, self.captions_per_photo = seed, captions_per_photo
         self.n_images, self.n_pairs = batch_shape(batch_size, pair_share, bool(images.caption_text), bool(pairs.left), captions_per_photo, world)
+        absent = sorted(set(lang_weights or {}) - set(images.caption_lang)) if images.caption_text else []
+        if absent:  # a misspelt language ("zh_Hant") would otherwise train silently without it
+            raise EngineError(f"train.caption_langs names {', '.join(absent)}, but the captions are in: {', '.join(sorted(set(images.caption_lang)))}")
         self._caption_tables(images, lang_weights, usable)
         if self.n_images and not len(self.image_ids):
             raise EngineError("no photo has a caption in the chosen languages (--caption-langs)")
