@@ -20,18 +20,11 @@ from engine.configs import flickr8k
 from engine.train.config import Config, TeacherConfig
 from engine.train.data import DataSource
 
+PAIRS_2H = (DataSource("tatoeba", {}), DataSource("multi30k", {"split": "train", "exclude": "val"}))
 DATA = {
     "15m": (DataSource("flickr8k", {"split": "train", "langs": "en", "per_image": 1}), DataSource("tatoeba", {"per_lang": 200})),
-    "2h": (
-        DataSource("flickr8k", {"split": "train", "langs": "en"}),
-        DataSource("tatoeba", {}),
-        DataSource("multi30k", {"split": "train", "exclude": "val"}),
-    ),
-    "2h11": (
-        DataSource("flickr8k", {"split": "train"}),
-        DataSource("tatoeba", {}),
-        DataSource("multi30k", {"split": "train", "exclude": "val"}),
-    ),
+    "2h": (DataSource("flickr8k", {"split": "train", "langs": "en"}), *PAIRS_2H),
+    "2h11": (DataSource("flickr8k", {"split": "train"}), *PAIRS_2H),  # every caption language
 }
 FLICKR8K_LANGS = ("en", "de", "fr", "cs", "pt", "zh", "zh-Hant", "ar", "uk", "es", "qu")
 STEPS_2H = 7000  # about two hours of these two cores at the 15-minute recipe's ~1 s per step
