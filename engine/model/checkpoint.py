@@ -79,6 +79,7 @@ def upgrade(old: dict) -> dict:
         "drop_flat": bool(old.get("drop_flat", False)),
         "photo_mask": 0.0,
         "photo_flip": False,
+        "photo_crop": 1.0,
         "tokenizer": None,
     }
     return {

@@ -63,12 +63,14 @@ class InputConfig:
     drop_flat: bool = False  # drop picture patches of one flat colour from the sequence
     photo_mask: float = 0.5  # training only: share of each photo's patches left out (FLIP)
     photo_flip: bool = True  # training only: mirror a random half of the photos at each step
+    photo_crop: float = 1.0  # training only: random crops cover at least this share of a photo's area (1: none)
     context_length: int = 48  # tokens, for the tokenizer baselines only
     tokenizer: str | None = None  # baselines: a SentencePiece .model; None: `engine train` fits one
 
     def __post_init__(self) -> None:
         check(self.text_px >= 4, f"input.text_px must be at least 4, got {self.text_px}")
         check(0.0 <= self.photo_mask < 1.0, f"input.photo_mask must be in [0, 1), got {self.photo_mask}")
+        check(0.0 < self.photo_crop <= 1.0, f"input.photo_crop must be in (0, 1], got {self.photo_crop}")
         check(self.context_length >= 1, f"input.context_length must be at least 1, got {self.context_length}")
 
 

@@ -55,6 +55,7 @@ FLAG_FIELDS = {
     "drop_flat": "input.drop_flat",
     "photo_mask": "input.photo_mask",
     "photo_flip": "input.photo_flip",
+    "photo_crop": "input.photo_crop",
     "pair_share": "train.pair_share",
     "captions_per_photo": "train.captions_per_photo",
     "caption_langs": "train.caption_langs",
@@ -132,6 +133,13 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
         help="leave this share of each training photo's patches out at random (FLIP): cheaper steps; validation and encoding see every patch",
     )
     model.add_argument("--photo-flip", action=on_off, help="mirror a random half of the training photos left-right at each step")
+    model.add_argument(
+        "--photo-crop",
+        type=float,
+        metavar="AREA",
+        help="cut each training photo to a random crop covering at least this share of its area (1: no crops, the default; "
+        "docs/teacher.md measures 0.5); the photos are then cached at twice the input size",
+    )
     data = parser.add_argument_group("data")
     data.add_argument(
         "--data",

@@ -27,6 +27,7 @@ from engine.model.dual import DualEncoder
 from engine.model.inputs import TextInputs
 from engine.model.precision import autocast_dtype
 from engine.model.tokenizer import Tokenizer, train_tokenizer
+from engine.train.augment import mirror_half, random_crops, stored_size
 from engine.train.batches import Sampler, StepBatches, merge_pools
 from engine.train.config import Config, differences, from_json
 from engine.train.data import ImageCaptions, load_source, texts_of
@@ -66,7 +67,7 @@ def train(config: Config, out: Path, resume: bool = False, cache_dir: Path | Non
     tokenizer = Tokenizer(tokenizer_path) if tokenizer_path else None
     text_inputs = TextInputs(config.model, config.input, tokenizer)
     if not streams:
-        pixels, usable = _shared_image_cache(images.images, config.model.image_size, cache_dir, rank)
+        pixels, usable = _shared_image_cache(images.images, stored_size(config.model.image_size, config.input), cache_dir, rank)
         sampler = Sampler(images, pairs, run.batch_size, run.pair_share, run.caption_langs, run.seed, world, usable, run.captions_per_photo, run.pair_mix)
 
     torch.manual_seed(run.seed)
@@ -168,6 +169,7 @@ def _train_step(
     rng = step_generator(run.seed, int(batch["step"]), device)
     if inputs.photo_flip:
         images = mirror_half(images, rng)
+    images = random_crops(images, config.model.image_size, inputs.photo_crop, rng)
     with torch.autocast(device.type, dtype=precision, enabled=precision is not None):
         image_emb = model.encode_images(images, inputs.photo_mask, rng) if n_images else None
         text_emb = model.encode_texts(texts)
@@ -188,12 +190,6 @@ def _train_step(
     torch.nn.utils.clip_grad_norm_(trained.parameters(), run.clip)
     optimizer.step()
     return loss.item()
-
-
-def mirror_half(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """Each (B, C, H, W) photo mirrored left-right with probability 1/2: more distinct views in a many-epoch run."""
-    flip = torch.rand(len(images), generator=generator, device=images.device) < 0.5
-    return torch.where(flip[:, None, None, None], images.flip(-1), images)
 
 
 def step_generator(seed: int, step: int, device: torch.device) -> torch.Generator:

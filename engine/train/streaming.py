@@ -32,6 +32,7 @@ import torch.distributed as dist
 from tqdm import tqdm
 
 from engine.errors import EngineError
+from engine.train.augment import stored_size
 from engine.train.batches import PairDraw, batch_shape, hash_stream, local_rows
 from engine.train.data import ImageCaptions, TextPairs
 from engine.train.shards import CorruptSample, PairShards, PhotoShards, Stream
@@ -266,7 +267,7 @@ def stream_dataset(config, streams: list[Stream], images: ImageCaptions, pairs: 
         pair_stream,
         pairs,
         text_inputs,
-        config.model.image_size,
+        stored_size(config.model.image_size, config.input),
         (n_images, n_pairs),
         run.caption_langs,
         run.pair_mix,
