@@ -19,7 +19,7 @@ from engine.configs import recipe
 from engine.errors import EngineError
 from engine.eval import tatoeba as tatoeba_eval
 from engine.paths import shared_data_dir
-from engine.train.config import apply_sets
+from engine.train.config import apply_sets, differences
 from engine.train.data import ImageCaptions, TextPairs, load_source, tatoeba
 from engine.train.loss import distillation_loss
 from harness_helpers import run_main
@@ -75,6 +75,13 @@ def test_teacher_config_is_checked_and_recipes_name_their_teacher():
     for name in ("1t-clip-en-teacher-cpu-small", "1t-clip-en-teacher-cpu-small-2h"):  # the same vocabulary, whatever the pool
         vocab = recipe(name).train.vocab
         assert (vocab.size, vocab.langs, vocab.data) == (flickr8k.vocab.size, flickr8k.vocab.langs, flickr8k.data)
+
+
+def test_a_crop_recipe_is_its_recipe_with_random_photo_crops_and_nothing_else():
+    for plain in ("clippo-teacher-cpu-small-2h-11lang", "1t-clip-en-teacher-cpu-small-2h-11lang"):
+        uncropped, cropped = recipe(plain), recipe(plain + "-crop")
+        assert (uncropped.input.photo_crop, cropped.input.photo_crop) == (1.0, 0.5)
+        assert differences(uncropped, cropped) == ["input.photo_crop (saved 1.0, now 0.5)"]
 
 
 FLICKR8K = shared_data_dir() / "flickr8k" if shared_data_dir() else None

@@ -30,9 +30,13 @@ RECIPES: dict[str, Recipe] = {
     "clippo-teacher-cpu-small-2h-11lang": Recipe(
         "teacher", "clippo-2h11", "the 2-hour recipe with captions in all 11 Flickr8k languages and more Tatoeba rows (7,000 steps)"
     ),
+    "clippo-teacher-cpu-small-2h-11lang-crop": Recipe(
+        "teacher", "clippo-2h11-crop", "the 11-language 2-hour recipe with random crops of at least half of each training photo"
+    ),
     "1t-clip-en-teacher-cpu-small": Recipe("teacher", "1t-clip-en-15m", "its 1T-CLIP baseline (English vocabulary), taught by the same teacher alike"),
     "1t-clip-en-teacher-cpu-small-2h": Recipe("teacher", "1t-clip-en-2h", "its 1T-CLIP baseline for the 2-hour recipe"),
     "1t-clip-en-teacher-cpu-small-2h-11lang": Recipe("teacher", "1t-clip-en-2h11", "its 1T-CLIP baseline for the 11-language 2-hour recipe"),
+    "1t-clip-en-teacher-cpu-small-2h-11lang-crop": Recipe("teacher", "1t-clip-en-2h11-crop", "its 1T-CLIP baseline for the cropped 11-language recipe"),
     "clippo-text-teacher-cpu-small": Recipe(
         "teacher", "text", "the shipped text model: CLIPPO taught by e5-small on Tatoeba + scene-caption pairs (permissive), ~30 CPU min"
     ),

@@ -8,8 +8,9 @@ teacher to embed); the 2-hour one from every English caption of Flickr8k train, 
 training pair and the Multi30k translations, for a fixed step count so that it can run over
 several sittings (`--time-budget` per sitting, then `--resume`); its 11-language variant ("2h11")
 also draws each photo's caption in any of Flickr8k's 11 languages and gives Tatoeba more of the
-rows, for the multilingual figures (docs/teacher.md). The ablation is the same recipe
-with both teacher weights 0; the baselines differ in `model.kind` and their vocabulary only.
+rows, for the multilingual figures (docs/teacher.md); a "-crop" suffix adds random photo crops.
+The ablation is the same recipe with both teacher weights 0; the baselines differ in
+`model.kind` and their vocabulary only.
 """
 
 from __future__ import annotations
@@ -36,12 +37,16 @@ MULTILINGUAL_2H = dict(
     pair_mix={"tatoeba": 2.0, "multi30k": 1.0},
 )
 CONTENDERS = ("clippo", "1t-clip-en")
+# "-crop" recipes: each training photo cut to a random crop of at least half its area (engine/train/augment.py),
+# the photo-side lever that lifted the 11-language recipe's photo retrieval (docs/teacher.md).
+PHOTO_CROP = 0.5
 
 
 def get_config(arg: str = "clippo-15m") -> Config:
     if arg == "text":
         return text_model_config()
-    label, length = arg.rsplit("-", 1)
+    cropped = arg.endswith("-crop")
+    label, length = arg.removesuffix("-crop").rsplit("-", 1)
     if label not in CONTENDERS:
         raise KeyError(label)
     base = flickr8k.get_config(label)
@@ -58,7 +63,8 @@ def get_config(arg: str = "clippo-15m") -> Config:
     )
     if length == "2h11":
         train = replace(train, **MULTILINGUAL_2H)
-    return replace(base, train=train)
+    inputs = replace(base.input, photo_crop=PHOTO_CROP) if cropped else base.input
+    return replace(base, input=inputs, train=train)
 
 
 def text_model_config() -> Config:
