@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 
 import pytest
-import torch
 
 from engine.cli import main
 from train_helpers import tiny_run_args, write_tiny_data
@@ -42,7 +41,11 @@ def test_training_lowers_the_loss_and_validates(tiny_data, tmp_path):
 
 @pytest.mark.parametrize(
     "flags",
-    [("--optimizer", "adamw"), ("--optimizer", "muon"), ("--optimizer", "muon", "--photo-mask", "0.5", "--photo-flip", "--photo-crop", "0.5", "--captions-per-photo", "2")],
+    [
+        ("--optimizer", "adamw"),
+        ("--optimizer", "muon"),
+        ("--optimizer", "muon", "--photo-mask", "0.5", "--photo-flip", "--photo-crop", "0.5", "--captions-per-photo", "2"),
+    ],
     ids=["adamw", "muon", "muon-masked-flipped-cropped-two-captions"],
 )
 def test_resume_after_kill_9_follows_the_uninterrupted_loss_curve(tiny_data, tmp_path, flags):
