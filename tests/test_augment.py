@@ -36,6 +36,8 @@ def _ramps(n: int, side: int) -> torch.Tensor:
 def test_uncropped_photos_pass_through_or_are_halved_by_averaging():
     photos = torch.randint(0, 256, (4, 3, 16, 16), dtype=torch.uint8)
     assert random_crops(photos, 16, 1.0, step_generator(0, 1, CPU)) is photos
+    none = photos[:0]  # a text-only batch
+    assert random_crops(none, 8, 0.5, step_generator(0, 1, CPU)) is none
     halved = random_crops(photos, 8, 1.0, step_generator(0, 1, CPU))
     expected = F.avg_pool2d(photos.float(), 2).round().to(torch.uint8)
     assert (halved.int() - expected.int()).abs().max() <= 1

@@ -1,13 +1,12 @@
 """Photo augmentation at training time: more distinct views of each photo in a many-epoch run.
 
-The 2-hour recipes see each of Flickr8k's 6,000 training photos about 100 times; both views are
+The 2-hour recipes see each of Flickr8k's 6,000 training photos about 90 times. Both views are
 drawn from the step's generator, so a resumed run sees what the uninterrupted run saw.
 - `mirror_half`: a random half of the photos mirrored left-right (`input.photo_flip`).
-- `random_crops`: each photo cropped to a random box covering at least `input.photo_crop` of its
-  area, aspect ratio between 3/4 and 4/3 (as far as the box fits), as Inception-style random-resized-crop does. The crops
-  are cut from photos stored at twice the model's input size, so that a crop keeps its detail:
-  bilinear sampling at half the stored size averages 2x2 pixels, and a crop that keeps at least a
-  quarter of the area is never sampled coarser than that.
+- `random_crops`: each photo cut to a random box covering at least `input.photo_crop` of its
+  area, aspect ratio 3/4 to 4/3 as far as the box fits (Inception-style random-resized crop).
+  The crops are cut from photos stored at twice the input size, so that a crop keeps its detail
+  (the whole photo, sampled bilinearly at half size, is its 2x2 average).
 """
 
 from __future__ import annotations
@@ -37,10 +36,10 @@ def mirror_half(images: torch.Tensor, generator: torch.Generator) -> torch.Tenso
 def random_crops(images: torch.Tensor, size: int, min_area: float, generator: torch.Generator) -> torch.Tensor:
     """uint8 (B, 3, S, S) photos -> uint8 (B, 3, size, size) random crops, each covering min_area..1 of its photo.
 
-    One bilinear resampling of the whole batch (an affine grid per photo), about 20 ms for 80 photos
-    at 224 -> 112 px; with min_area 1 and S == size, the photos pass through unchanged.
+    One bilinear resampling of the whole batch (an affine grid per photo). With min_area 1 and
+    S == size, or no photos (a text-only batch), the photos pass through unchanged.
     """
-    if min_area >= 1.0 and images.shape[-1] == size:
+    if not len(images) or (min_area >= 1.0 and images.shape[-1] == size):
         return images
     n, device = len(images), images.device
     area = min_area + (1.0 - min_area) * torch.rand(n, generator=generator, device=device)

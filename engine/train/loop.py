@@ -193,7 +193,7 @@ def _train_step(
 
 
 def step_generator(seed: int, step: int, device: torch.device) -> torch.Generator:
-    """Randomness of one step (photo flips and masks) as a pure function of (seed, step), like its batch:
+    """Randomness of one step (photo flips, crops and masks) as a pure function of (seed, step), like its batch:
     a resumed run draws what the uninterrupted run drew, whatever else used the global RNG."""
     return torch.Generator(device=device).manual_seed(seed * 1_000_003 + step)
 
