@@ -78,7 +78,7 @@ def test_teacher_config_is_checked_and_recipes_name_their_teacher():
 
 
 def test_a_crop_recipe_is_its_recipe_with_random_photo_crops_and_nothing_else():
-    for plain in ("clippo-teacher-cpu-small-2h-11lang", "1t-clip-en-teacher-cpu-small-2h-11lang"):
+    for plain in ("clippo-teacher-cpu-small-2h", "clippo-teacher-cpu-small-2h-11lang", "1t-clip-en-teacher-cpu-small-2h-11lang"):
         uncropped, cropped = recipe(plain), recipe(plain + "-crop")
         assert (uncropped.input.photo_crop, cropped.input.photo_crop) == (1.0, 0.5)
         assert differences(uncropped, cropped) == ["input.photo_crop (saved 1.0, now 0.5)"]
