@@ -72,10 +72,10 @@ def raw_pairs_per_s(preset_name: str, batch: int, steps: int, warmup: int, extra
     }
     precision = autocast_dtype(config.train.precision, torch.device("cpu"))
     for _ in range(warmup):
-        _train_step(model, optimizer, batch_tensors, n_images, config, torch.device("cpu"), precision, 1)
+        _train_step(model, optimizer, batch_tensors, n_images, config, torch.device("cpu"), precision, 1, config.input.photo_mask)
     started = time.perf_counter()
     for _ in range(steps):
-        _train_step(model, optimizer, batch_tensors, n_images, config, torch.device("cpu"), precision, 1)
+        _train_step(model, optimizer, batch_tensors, n_images, config, torch.device("cpu"), precision, 1, config.input.photo_mask)
     return batch * steps / (time.perf_counter() - started)
 
 

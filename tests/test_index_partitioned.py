@@ -46,7 +46,10 @@ def test_partitioned_local_build_equals_the_in_memory_build(checkpoint, photos, 
     assert parted.manifest["count"] == plain.manifest["count"] == 190
     assert sorted(s.item for s in parted.skipped) == sorted(s.item for s in plain.skipped) and len(parted.skipped) == 3
     a, b = store.load(tmp_path / "plain"), store.load(tmp_path / "parted")
-    assert a.metadata.equals(b.metadata) and np.array_equal(np.asarray(a.vectors), np.asarray(b.vectors))
+    assert a.metadata.equals(b.metadata)
+    # Partitions cut the model batches elsewhere: GEMMs of other shapes round differently on some CPUs
+    # (1e-7 seen on an AMD EPYC without AVX-512), so the vectors match to float rounding, not bit for bit.
+    np.testing.assert_allclose(np.asarray(a.vectors), np.asarray(b.vectors), atol=1e-6)
     # the in-memory index made from partitions drops them once it is committed
     assert not [path.name for path in (tmp_path / "parted").iterdir() if path.name.startswith(store.PARTS)]
 
@@ -75,7 +78,7 @@ def test_a_killed_build_redoes_only_the_missing_partitions(checkpoint, photos, t
     builder.build(tmp_path / "fresh", checkpoint, images_in(photos) + [text_item(line) for line in texts.read_text().splitlines()], [])
     a, b = store.load(out), store.load(tmp_path / "fresh")
     assert a.metadata.equals(b.metadata)
-    assert np.array_equal(np.asarray(a.vectors), np.asarray(b.vectors))
+    np.testing.assert_allclose(np.asarray(a.vectors), np.asarray(b.vectors), atol=1e-6)  # other batch cuts: float rounding
 
 
 def finished(out: Path) -> list[Path]:

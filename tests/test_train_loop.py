@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from engine.cli import main
+from engine.train.loop import photo_mask_at
 from train_helpers import tiny_run_args, write_tiny_data
 
 
@@ -68,6 +69,20 @@ def test_resume_after_kill_9_follows_the_uninterrupted_loss_curve(tiny_data, tmp
     assert sorted(resumed) == sorted(whole) == list(range(1, steps + 1))
     for step in whole:
         assert resumed[step] == pytest.approx(whole[step], abs=1e-4), step
+
+
+def test_an_unmasked_tail_changes_only_the_last_steps(tiny_data, tmp_path):
+    """FLIP's unmasked tuning: with half the patches masked, `--unmasked-tail 0.25` of 12 steps trains the first
+    9 exactly as before (same loss) and the last 3 on whole photos (another loss)."""
+    flags = ("--photo-mask", "0.5", "--checkpoint-every", "100")
+    assert main(["train", *tiny_run_args(tiny_data, tmp_path / "masked", 12, *flags)]) == 0
+    assert main(["train", *tiny_run_args(tiny_data, tmp_path / "tail", 12, *flags, "--unmasked-tail", "0.25")]) == 0
+    masked, tail = _losses(tmp_path / "masked"), _losses(tmp_path / "tail")
+    for step in range(1, 10):
+        assert tail[step] == pytest.approx(masked[step], abs=1e-6), step
+    assert tail[10] != pytest.approx(masked[10], abs=1e-4)
+    assert photo_mask_at(8, 12, 0.5, 0.25) == 0.5 and photo_mask_at(9, 12, 0.5, 0.25) == 0.0
+    assert photo_mask_at(11, None, 0.5, 0.25) == 0.5  # the step count not yet estimated: masked
 
 
 def test_resume_refuses_changed_settings_and_fresh_runs_refuse_to_overwrite(tiny_data, tmp_path, capsys):

@@ -56,6 +56,7 @@ FLAG_FIELDS = {
     "photo_mask": "input.photo_mask",
     "photo_flip": "input.photo_flip",
     "photo_crop": "input.photo_crop",
+    "unmasked_tail": "train.unmasked_tail",
     "pair_share": "train.pair_share",
     "captions_per_photo": "train.captions_per_photo",
     "caption_langs": "train.caption_langs",
@@ -139,6 +140,13 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="AREA",
         help="cut each training photo to a random crop covering at least this share of its area (1: no crops, the default; "
         "docs/teacher.md measures 0.5); the photos are then cached at twice the input size",
+    )
+    model.add_argument(
+        "--unmasked-tail",
+        type=float,
+        metavar="SHARE",
+        help="train the last SHARE of the steps on every patch of each photo (FLIP's unmasked tuning: --photo-mask holds before; "
+        "those steps cost more); 0: masked to the end, the default",
     )
     data = parser.add_argument_group("data")
     data.add_argument(

@@ -110,7 +110,8 @@ def train(config: Config, out: Path, resume: bool = False, cache_dir: Path | Non
     for batch in loader:
         step_started = time.monotonic()
         optimizer.set_lr_scale(schedule(step))
-        loss = _train_step(model, optimizer, batch, n_images // world, config, device, precision, world, distiller)
+        mask = photo_mask_at(step, schedule.total, config.input.photo_mask, run.unmasked_tail)
+        loss = _train_step(model, optimizer, batch, n_images // world, config, device, precision, world, mask, distiller)
         if progress:
             progress.update(batch)
         step += 1
@@ -158,8 +159,26 @@ def train(config: Config, out: Path, resume: bool = False, cache_dir: Path | Non
     return final
 
 
+def photo_mask_at(step: int, total: int | None, photo_mask: float, unmasked_tail: float) -> float:
+    """The share of photo patches left out at `step`: `photo_mask`, then none over the last `unmasked_tail` of
+    the steps. FLIP (Li et al., CVPR 2023) trains on half the patches for speed, then briefly on all of them so
+    that training ends on the photos that inference sees. Masked throughout while the step count is unknown."""
+    if total is None or step < total - round(unmasked_tail * total):
+        return photo_mask
+    return 0.0
+
+
 def _train_step(
-    model: DualEncoder, optimizer: Optimizer, batch: dict, n_images: int, config: Config, device, precision, world: int, distiller: Distiller | None = None
+    model: DualEncoder,
+    optimizer: Optimizer,
+    batch: dict,
+    n_images: int,
+    config: Config,
+    device,
+    precision,
+    world: int,
+    photo_mask: float,
+    distiller: Distiller | None = None,
 ) -> float:
     """One optimisation step on this rank's rows; returns the global-batch loss (the teacher's parts: `distiller.last`)."""
     run, inputs = config.train, config.input
@@ -171,7 +190,7 @@ def _train_step(
         images = mirror_half(images, rng)
     images = random_crops(images, config.model.image_size, inputs.photo_crop, rng)
     with torch.autocast(device.type, dtype=precision, enabled=precision is not None):
-        image_emb = model.encode_images(images, inputs.photo_mask, rng) if n_images else None
+        image_emb = model.encode_images(images, photo_mask, rng) if n_images else None
         text_emb = model.encode_texts(texts)
     captions, pair_left, pair_right = text_emb.split([n_captions, n_pairs, n_pairs])
     left = torch.cat([image_emb, pair_left]) if image_emb is not None else pair_left
