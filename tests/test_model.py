@@ -176,3 +176,33 @@ def test_masked_photos_are_encoded_from_fewer_patches_only_when_asked():
     torch.testing.assert_close(model.encode_images(photos), model.encode_images(photos))
     masked = model.encode_images(photos, mask_ratio=0.75)
     assert masked.shape == (2, TINY.embed_dim) and not torch.allclose(masked, model.encode_images(photos))
+
+
+def test_stochastic_depth_drops_whole_rows_in_training_only():
+    """drop_path skips residual branches row by row while training (copies of one page come out different),
+    and inference reads every block (the same weights give what a model without drop_path gives)."""
+    torch.manual_seed(0)
+    dropping = DualEncoder(replace(TINY, drop_path=0.5), inputs_for("cpu-tiny", drop_blank=True), None)
+    plain = DualEncoder(TINY, inputs_for("cpu-tiny", drop_blank=True), None)
+    plain.load_state_dict(dropping.state_dict())
+    pages = torch.stack([_text_page([(2, 60), (20, 30)])] * 8 + [_text_page([(32, 9)])])  # unequal lengths: packed tokens
+    dropping.eval(), plain.eval()
+    torch.testing.assert_close(dropping.encode_texts(pages), plain.encode_texts(pages))
+    dropping.train()
+    torch.manual_seed(1)
+    first = dropping.encode_texts(pages)
+    torch.manual_seed(1)
+    assert torch.equal(first, dropping.encode_texts(pages))  # the draws follow the seed
+    assert len({tuple(row.tolist()) for row in first[:8].round(decimals=5)}) > 1  # identical pages, other rows dropped
+
+
+@pytest.mark.parametrize("lengths", [[3, 1, 5, 5, 2], [4, 4, 4]])
+def test_per_row_values_reach_every_token_of_their_row(lengths):
+    """Layout.per_row maps one value per input row onto that row's tokens, packed (unequal lengths) or not."""
+    from engine.model.vit import Layout
+
+    mask = torch.arange(max(lengths))[None, :] < torch.tensor(lengths)[:, None]
+    layout = Layout(mask)
+    rows = torch.arange(len(lengths), dtype=torch.float32)
+    owner = rows[:, None, None].expand(len(lengths), max(lengths), 1)  # each token holds its row's index
+    assert torch.equal(layout.per_row(rows).expand_as(layout.pack(owner)), layout.pack(owner))

@@ -12,6 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
+import torch
+from safetensors.torch import load_file
 
 from engine.cli import main
 from engine.train.loop import photo_mask_at
@@ -46,8 +48,9 @@ def test_training_lowers_the_loss_and_validates(tiny_data, tmp_path):
         ("--optimizer", "adamw"),
         ("--optimizer", "muon"),
         ("--optimizer", "muon", "--photo-mask", "0.5", "--photo-flip", "--photo-crop", "0.5", "--captions-per-photo", "2"),
+        ("--optimizer", "muon", "--ema", "0.8", "--drop-path", "0.3"),
     ],
-    ids=["adamw", "muon", "muon-masked-flipped-cropped-two-captions"],
+    ids=["adamw", "muon", "muon-masked-flipped-cropped-two-captions", "muon-averaged-stochastic-depth"],
 )
 def test_resume_after_kill_9_follows_the_uninterrupted_loss_curve(tiny_data, tmp_path, flags):
     steps = 24
@@ -69,6 +72,9 @@ def test_resume_after_kill_9_follows_the_uninterrupted_loss_curve(tiny_data, tmp
     assert sorted(resumed) == sorted(whole) == list(range(1, steps + 1))
     for step in whole:
         assert resumed[step] == pytest.approx(whole[step], abs=1e-4), step
+    saved = [load_file(run / "checkpoint" / "model.safetensors") for run in (tmp_path / "whole", killed)]
+    for name, tensor in saved[0].items():  # the weights it ends with too (averaged ones where train.ema is set)
+        torch.testing.assert_close(saved[1][name], tensor, rtol=1e-4, atol=1e-5, msg=name)
 
 
 def test_an_unmasked_tail_changes_only_the_last_steps(tiny_data, tmp_path):

@@ -32,12 +32,14 @@ class ModelConfig:
     embed_dim: int = 192  # size of the shared, L2-normalised embedding
     mlp_ratio: int = 4
     pool: str = "map"  # "map" (attention pooling, as CLIPPO) or "gap" (mean of tokens)
+    drop_path: float = 0.0  # training only: chance that a block's residual branches skip a row (stochastic depth)
 
     def __post_init__(self) -> None:
         check(self.kind in KINDS, f"model.kind {self.kind!r}: choose one of {', '.join(KINDS)}")
         check(self.pool in POOLS, f"model.pool {self.pool!r}: choose one of {', '.join(POOLS)}")
         for name in ("width", "depth", "heads", "image_size", "patch", "embed_dim", "mlp_ratio"):
             check(getattr(self, name) >= 1, f"model.{name} must be at least 1, got {getattr(self, name)}")
+        check(0.0 <= self.drop_path < 1.0, f"model.drop_path must be in [0, 1), got {self.drop_path}")
         check(self.width % self.heads == 0, f"model.width {self.width} must be a multiple of model.heads {self.heads}")
         check(self.image_size % self.patch == 0, f"model.image_size {self.image_size} must be a multiple of model.patch {self.patch}")
         named = globals().get("ARCHITECTURES", {}).get(self.name)

@@ -58,6 +58,13 @@ class Layout:
             rows = rows[:, : int(rows.any(dim=0).nonzero().max()) + 1]
             self.groups.append((ends[first], ends[last], rows, None if bool(rows.all()) else rows[:, None, None, :]))
 
+    def per_row(self, values: torch.Tensor) -> torch.Tensor:
+        """(B,) one value per input row -> a factor that broadcasts over the tokens (packed or not) of each row."""
+        if self.mask is None:
+            return values[:, None, None]
+        sorted_rows = self.order.repeat_interleave(self.sorted_mask.sum(dim=1))
+        return values[sorted_rows][:, None]
+
     def pack(self, x: torch.Tensor) -> torch.Tensor:
         """(B, N, C) -> (T, C) real tokens only, rows in length order."""
         return x if self.mask is None else x[self.order][self.sorted_mask]
@@ -126,18 +133,31 @@ class MLP(nn.Sequential):
 
 
 class Block(nn.Module):
-    """Pre-LN transformer block: x + Attn(LN(x)), then x + MLP(LN(x))."""
+    """Pre-LN transformer block: x + Attn(LN(x)), then x + MLP(LN(x)).
 
-    def __init__(self, width: int, heads: int, mlp_ratio: int) -> None:
+    In training each residual branch skips a row with chance `drop_path` (stochastic depth, Huang et al.
+    2016, as DeiT regularises ViTs trained on little data); kept rows are scaled by 1 / (1 - drop_path).
+    """
+
+    def __init__(self, width: int, heads: int, mlp_ratio: int, drop_path: float = 0.0) -> None:
         super().__init__()
+        self.drop_path = drop_path
         self.norm1 = nn.LayerNorm(width, eps=1e-6)
         self.attn = Attention(width, heads)
         self.norm2 = nn.LayerNorm(width, eps=1e-6)
         self.mlp = MLP(width, mlp_ratio)
 
     def forward(self, x: torch.Tensor, layout: Layout) -> torch.Tensor:
-        x = x + self.attn(self.norm1(x), layout)
-        return x + self.mlp(self.norm2(x))
+        x = x + self._some_rows(self.attn(self.norm1(x), layout), layout)
+        return x + self._some_rows(self.mlp(self.norm2(x)), layout)
+
+    def _some_rows(self, branch: torch.Tensor, layout: Layout) -> torch.Tensor:
+        if not self.training or self.drop_path == 0.0:
+            return branch
+        keep = 1.0 - self.drop_path
+        rows = layout.mask.shape[0] if layout.mask is not None else branch.shape[0]
+        kept = (torch.rand(rows, device=branch.device) < keep).to(branch.dtype) / keep
+        return branch * layout.per_row(kept)
 
 
 class MAPHead(nn.Module):
@@ -181,7 +201,9 @@ class Trunk(nn.Module):
 
     def __init__(self, model: ModelConfig) -> None:
         super().__init__()
-        self.blocks = nn.ModuleList(Block(model.width, model.heads, model.mlp_ratio) for _ in range(model.depth))
+        # The drop rate grows linearly with depth to model.drop_path at the last block (Huang et al.'s rule).
+        rates = [model.drop_path * i / max(1, model.depth - 1) for i in range(model.depth)]
+        self.blocks = nn.ModuleList(Block(model.width, model.heads, model.mlp_ratio, rate) for rate in rates)
         self.norm = nn.LayerNorm(model.width, eps=1e-6)
         self.head = MAPHead(model.width, model.heads, model.mlp_ratio) if model.pool == "map" else None
         self.proj = nn.Linear(model.width, model.embed_dim)

@@ -57,6 +57,8 @@ FLAG_FIELDS = {
     "photo_flip": "input.photo_flip",
     "photo_crop": "input.photo_crop",
     "unmasked_tail": "train.unmasked_tail",
+    "drop_path": "model.drop_path",
+    "ema": "train.ema",
     "pair_share": "train.pair_share",
     "captions_per_photo": "train.captions_per_photo",
     "caption_langs": "train.caption_langs",
@@ -147,6 +149,20 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="SHARE",
         help="train the last SHARE of the steps on every patch of each photo (FLIP's unmasked tuning: --photo-mask holds before; "
         "those steps cost more); 0: masked to the end, the default",
+    )
+    model.add_argument(
+        "--drop-path",
+        type=float,
+        metavar="RATE",
+        help="stochastic depth: while training, the last block's residual branches skip a row with this chance, earlier blocks "
+        "proportionally less (0: none, the default)",
+    )
+    model.add_argument(
+        "--ema",
+        type=float,
+        metavar="DECAY",
+        help="keep an exponential moving average of the weights (e.g. 0.999: about the last 1,000 steps); validation and the "
+        "checkpoint use it, metrics.jsonl's val_raw reports the trained weights (0: none, the default)",
     )
     data = parser.add_argument_group("data")
     data.add_argument(

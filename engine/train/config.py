@@ -76,6 +76,7 @@ class TrainConfig:
     warmup: int = 50
     weight_decay: float = 0.1
     clip: float = 1.0
+    ema: float = 0.0  # decay of an exponential moving average of the weights, validated and saved instead of them (0: none)
     unmasked_tail: float = 0.0  # share of the last steps whose photos keep every patch (FLIP's unmasked tuning; 0: masked to the end)
     batch_size: int = 128  # global: all processes together
     steps: int | None = None  # total steps (sets the cosine schedule)
@@ -105,6 +106,7 @@ class TrainConfig:
         check(self.time_budget is None or self.time_budget > 0, f"train.time_budget must be positive, got {self.time_budget}")
         check(self.workers >= 0 and self.warmup >= 0, "train.workers and train.warmup must not be negative")
         check(self.lr > 0, f"train.lr must be positive, got {self.lr}")
+        check(0.0 <= self.ema < 1.0, f"train.ema must be in [0, 1), got {self.ema}")
         check(0.0 <= self.unmasked_tail <= 1.0, f"train.unmasked_tail must be in [0, 1], got {self.unmasked_tail}")
 
 

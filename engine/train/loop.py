@@ -18,6 +18,7 @@ import numpy as np
 import torch
 import torch.distributed as dist
 from torch import nn
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm import tqdm
 
 from engine.errors import EngineError
@@ -75,7 +76,9 @@ def train(config: Config, out: Path, resume: bool = False, cache_dir: Path | Non
     trained = nn.ModuleList([model, distiller.to(device)]) if distiller else model  # the teacher's projection learns too
     optimizer = Optimizer(trained, run.optimizer, run.lr, run.weight_decay)
     schedule = WarmupCosine(run.warmup, run.steps)
-    state = _restore(resume_from, model, optimizer, schedule, distiller) if resume_from else {}
+    # The averaged weights (Polyak averaging, as an EMA) are what the run validates and saves; the trained ones go on.
+    ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(run.ema), use_buffers=True) if run.ema else None
+    state = _restore(resume_from, model, optimizer, schedule, distiller, ema) if resume_from else {}
     step = state.get("step", 0)
 
     validation = _validation(config, text_inputs, cache_dir, rank)
@@ -84,7 +87,7 @@ def train(config: Config, out: Path, resume: bool = False, cache_dir: Path | Non
     precision = autocast_dtype(run.precision, device)
     if validation and step == 0:
         val_started = time.monotonic()
-        log.write({"step": 0, "val": validation.run(model, precision)})
+        log.write({"step": 0, **_validate(validation, model, ema, precision)})
         schedule.val_seconds = time.monotonic() - val_started
 
     deadline = started + fitting + 60 * run.time_budget if run.time_budget else math.inf
@@ -112,6 +115,8 @@ def train(config: Config, out: Path, resume: bool = False, cache_dir: Path | Non
         optimizer.set_lr_scale(schedule(step))
         mask = photo_mask_at(step, schedule.total, config.input.photo_mask, run.unmasked_tail)
         loss = _train_step(model, optimizer, batch, n_images // world, config, device, precision, world, mask, distiller)
+        if ema:
+            ema.update_parameters(model)
         if progress:
             progress.update(batch)
         step += 1
@@ -136,10 +141,10 @@ def train(config: Config, out: Path, resume: bool = False, cache_dir: Path | Non
             bar.total = schedule.total
         paused = time.monotonic()
         if validation and step % run.val_every == 0 and step != schedule.total:
-            log.write({"step": step, "val": validation.run(model, precision)})
+            log.write({"step": step, **_validate(validation, model, ema, precision)})
         streamed = progress.state() if progress and step % run.checkpoint_every == 0 else None  # all ranks: a gather
         if step % run.checkpoint_every == 0 and rank == 0:
-            _save(out, model, extra, optimizer, schedule, step, tokenizer_path, streamed, distiller)
+            _save(out, model, extra, optimizer, schedule, step, tokenizer_path, streamed, distiller, ema)
         if clock:
             clock.paused += time.monotonic() - paused
         out_of_time = _agree(rank, world, int(time.monotonic() > deadline))
@@ -148,15 +153,23 @@ def train(config: Config, out: Path, resume: bool = False, cache_dir: Path | Non
     bar.close()
     streamed = progress.state() if progress else None
     if rank == 0:
-        _save(out, model, extra, optimizer, schedule, step, tokenizer_path, streamed, distiller)
-    final = validation.run(model, precision) if validation else {}
-    log.write({"step": step, "val": final, "final": True, "elapsed_s": time.monotonic() - started})
+        _save(out, model, extra, optimizer, schedule, step, tokenizer_path, streamed, distiller, ema)
+    measured = _validate(validation, model, ema, precision) if validation else {"val": {}}
+    final = measured["val"]
+    log.write({"step": step, **measured, "final": True, "elapsed_s": time.monotonic() - started})
     if rank == 0 and final:
         print(format_metrics(step, final))
     if world > 1:
         dist.barrier()  # tear gloo down together: a rank that leaves while rank 0 still saves can abort at exit
         dist.destroy_process_group()
     return final
+
+
+def _validate(validation: Validation, model: DualEncoder, ema: AveragedModel | None, precision) -> dict:
+    """{"val": metrics of the weights the checkpoint holds} and, with an average, {"val_raw": the trained weights'}."""
+    if ema is None:
+        return {"val": validation.run(model, precision)}
+    return {"val": validation.run(ema.module, precision), "val_raw": validation.run(model, precision)}
 
 
 def photo_mask_at(step: int, total: int | None, photo_mask: float, unmasked_tail: float) -> float:
@@ -189,9 +202,12 @@ def _train_step(
     if inputs.photo_flip:
         images = mirror_half(images, rng)
     images = random_crops(images, config.model.image_size, inputs.photo_crop, rng)
-    with torch.autocast(device.type, dtype=precision, enabled=precision is not None):
-        image_emb = model.encode_images(images, photo_mask, rng) if n_images else None
-        text_emb = model.encode_texts(texts)
+    # The model's own randomness (stochastic depth) draws from the global generator, seeded per step as `rng` is.
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+        torch.manual_seed(rng.initial_seed())
+        with torch.autocast(device.type, dtype=precision, enabled=precision is not None):
+            image_emb = model.encode_images(images, photo_mask, rng) if n_images else None
+            text_emb = model.encode_texts(texts)
     captions, pair_left, pair_right = text_emb.split([n_captions, n_pairs, n_pairs])
     left = torch.cat([image_emb, pair_left]) if image_emb is not None else pair_left
     right = torch.cat([captions, pair_right])
@@ -421,12 +437,16 @@ def _resume_source(config: Config, out: Path, resume: bool) -> Path | None:
     return directory
 
 
-def _restore(directory: Path, model: DualEncoder, optimizer: Optimizer, schedule: WarmupCosine, distiller: Distiller | None) -> dict:
+def _restore(directory: Path, model: DualEncoder, optimizer: Optimizer, schedule: WarmupCosine, distiller: Distiller | None, ema: AveragedModel | None) -> dict:
     saved_model, _ = load_model(directory)
-    model.load_state_dict(saved_model.state_dict())
     state = load_train_state(directory)
     if state is None:
         raise EngineError(f"{directory} has weights but no train_state.pt: it cannot be resumed")
+    model.load_state_dict(saved_model.state_dict())
+    if ema is not None:  # the checkpoint holds the averaged weights, train_state the trained ones
+        ema.module.load_state_dict(saved_model.state_dict())
+        ema.n_averaged.fill_(state["ema_updates"])
+        model.load_state_dict(state["trained_weights"])
     if distiller is not None:
         distiller.load_state_dict(state["teacher_head"])
     optimizer.load_state_dict(state["optimizer"])
@@ -446,6 +466,7 @@ def _save(
     tokenizer: Path | None,
     streams: dict | None,
     distiller: Distiller | None,
+    ema: AveragedModel | None,
 ) -> None:
     state = {
         "step": step,
@@ -456,5 +477,6 @@ def _save(
         "numpy_rng": np.random.get_state(),
         "streams": streams,  # streamed runs: every reader's shard position (engine.train.streaming)
         **({"teacher_head": distiller.state_dict()} if distiller is not None else {}),
+        **({"trained_weights": model.state_dict(), "ema_updates": int(ema.n_averaged)} if ema is not None else {}),
     }
-    save_checkpoint(out / "checkpoint", model, {**extra, "step": step}, state, tokenizer)
+    save_checkpoint(out / "checkpoint", ema.module if ema is not None else model, {**extra, "step": step}, state, tokenizer)
