@@ -30,6 +30,9 @@ RECIPES: dict[str, Recipe] = {
     "clippo-teacher-cpu-small-2h-crop": Recipe(
         "teacher", "clippo-2h-crop", "the 2-hour recipe with random photo crops: the best English photo retrieval measured (23.9 % R@10)"
     ),
+    "clippo-teacher-cpu-small-2h-crop-sd-ema": Recipe(
+        "teacher", "clippo-2h-crop-sd-ema", "the cropped 2-hour recipe with stochastic depth 0.1 and a weight average (EMA 0.999)"
+    ),
     "clippo-teacher-cpu-small-2h-11lang": Recipe(
         "teacher", "clippo-2h11", "the 2-hour recipe with captions in all 11 Flickr8k languages and more Tatoeba rows (7,000 steps)"
     ),

@@ -95,7 +95,7 @@ def model_configs(config: dict, where: str) -> tuple[ModelConfig, InputConfig]:
 
 
 def load_model(directory: Path) -> tuple[DualEncoder, dict]:
-    """The model with its weights, and its config.json (format 2)."""
+    """The model with its weights, in inference mode (no stochastic depth), and its config.json (format 2)."""
     config = read_config(directory)
     model_config, inputs = model_configs(config, str(directory / CONFIG))
     model = DualEncoder(model_config, inputs, config.get("vocab_size"))
@@ -103,7 +103,7 @@ def load_model(directory: Path) -> tuple[DualEncoder, dict]:
         model.load_state_dict(load_file(str(directory / WEIGHTS)))
     except Exception as error:  # safetensors/torch raise many types for a damaged or mismatched file
         raise EngineError(f"cannot load weights from {directory / WEIGHTS}: {error}") from None
-    return model, config
+    return model.eval(), config
 
 
 def export_checkpoint(source: Path, target: Path, dtype: torch.dtype | None = None) -> None:
