@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from engine.model import DualEncoder, architecture, inputs_for
-from engine.model.vit import GROUP_ROWS, attention, random_patches
+from engine.model.vit import GROUP_ROWS, Layout, attention, random_patches
 
 TINY = architecture("cpu-tiny")
 
@@ -199,8 +199,6 @@ def test_stochastic_depth_drops_whole_rows_in_training_only():
 @pytest.mark.parametrize("lengths", [[3, 1, 5, 5, 2], [4, 4, 4]])
 def test_per_row_values_reach_every_token_of_their_row(lengths):
     """Layout.per_row maps one value per input row onto that row's tokens, packed (unequal lengths) or not."""
-    from engine.model.vit import Layout
-
     mask = torch.arange(max(lengths))[None, :] < torch.tensor(lengths)[:, None]
     layout = Layout(mask)
     rows = torch.arange(len(lengths), dtype=torch.float32)

@@ -8,6 +8,8 @@ one batch; the trunk turns it into a `Layout` and computes on the real tokens on
 
 from __future__ import annotations
 
+import functools
+
 import math
 
 import torch
@@ -62,8 +64,12 @@ class Layout:
         """(B,) one value per input row -> a factor that broadcasts over the tokens (packed or not) of each row."""
         if self.mask is None:
             return values[:, None, None]
-        sorted_rows = self.order.repeat_interleave(self.sorted_mask.sum(dim=1))
-        return values[sorted_rows][:, None]
+        return values[self._token_rows][:, None]
+
+    @functools.cached_property
+    def _token_rows(self) -> torch.Tensor:
+        """The input row of each packed token: computed once per batch, read by every block."""
+        return self.order.repeat_interleave(self.sorted_mask.sum(dim=1))
 
     def pack(self, x: torch.Tensor) -> torch.Tensor:
         """(B, N, C) -> (T, C) real tokens only, rows in length order."""

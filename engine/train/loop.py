@@ -442,11 +442,10 @@ def _restore(directory: Path, model: DualEncoder, optimizer: Optimizer, schedule
     state = load_train_state(directory)
     if state is None:
         raise EngineError(f"{directory} has weights but no train_state.pt: it cannot be resumed")
-    model.load_state_dict(saved_model.state_dict())
     if ema is not None:  # the checkpoint holds the averaged weights, train_state the trained ones
         ema.module.load_state_dict(saved_model.state_dict())
         ema.n_averaged.fill_(state["ema_updates"])
-        model.load_state_dict(state["trained_weights"])
+    model.load_state_dict(state["trained_weights"] if ema is not None else saved_model.state_dict())
     if distiller is not None:
         distiller.load_state_dict(state["teacher_head"])
     optimizer.load_state_dict(state["optimizer"])
