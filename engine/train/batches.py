@@ -238,4 +238,5 @@ class StepBatches(torch.utils.data.Dataset):
         }
         if self.targets is not None:
             batch["target_ids"] = torch.from_numpy(self.targets.rows(own_captions, own_pairs))
+            batch["photo_target_ids"] = torch.from_numpy(self.targets.photo_rows(own_images, own_captions))
         return batch

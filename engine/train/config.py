@@ -24,6 +24,7 @@ LOSSES = ("sigmoid", "softmax")
 OPTIMIZERS = ("adamw", "muon")
 DEVICES = ("cpu", "cuda")
 DISTILL_LOSSES = ("mse", "contrastive")
+PHOTO_TARGETS = ("caption", "mean")
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class TeacherConfig:
     image_weight: float = 1.0  # (b) photos -> their captions' teacher embeddings, as fixed targets (LiT)
     loss: str = "mse"  # mse, or contrastive against the batch's other targets (the recipes use contrastive: docs/teacher.md)
     temperature: float = 0.05  # of the contrastive distillation loss
+    photo_target: str = "caption"  # (b)'s target: the step's caption's, or the mean of all the photo's captions' (less noisy)
 
     def __post_init__(self) -> None:
         from engine.train.teacher import TEACHERS
@@ -55,6 +57,7 @@ class TeacherConfig:
         check(self.loss in DISTILL_LOSSES, f"train.teacher.loss {self.loss!r}: choose one of {', '.join(DISTILL_LOSSES)}")
         check(self.text_weight >= 0 and self.image_weight >= 0, "train.teacher weights must not be negative")
         check(self.temperature > 0, f"train.teacher.temperature must be positive, got {self.temperature}")
+        check(self.photo_target in PHOTO_TARGETS, f"train.teacher.photo_target {self.photo_target!r}: choose one of {', '.join(PHOTO_TARGETS)}")
 
     @property
     def active(self) -> bool:

@@ -215,7 +215,7 @@ def _train_step(
     loss = contrastive_loss(run.loss, left, right, model.temperature, model.logit_bias, owner)
     trained = model
     if distiller is not None:
-        parts = distiller(image_emb, text_emb, batch["target_ids"].to(device), n_images, run.captions_per_photo)
+        parts = distiller(image_emb, text_emb, batch["target_ids"].to(device), batch["photo_target_ids"].to(device))
         loss = loss + parts["total"]
         trained = nn.ModuleList([model, distiller])  # the projection's gradient is averaged and clipped with the model's
     optimizer.zero_grad()

@@ -20,7 +20,7 @@ import hashlib
 import os
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import metadata
 from pathlib import Path
 
@@ -181,10 +181,35 @@ class TargetTable:
     texts: list[str]
     caption_row: np.ndarray  # per caption of the pool: its row in `texts`, -1 for none
     pair_row: np.ndarray  # per pair of the pool
+    photo_row: np.ndarray | None = None  # per photo: the row of its captions' mean target (`with_photo_means`)
 
     def rows(self, captions: np.ndarray, pairs: np.ndarray) -> np.ndarray:
         """Target rows of a batch's text rows, in the batch's order: captions, pair lefts, pair rights."""
         return np.concatenate([self.caption_row[captions], self.pair_row[pairs], self.pair_row[pairs]]).astype(np.int64)
+
+    def photo_rows(self, images: np.ndarray, captions: np.ndarray) -> np.ndarray:
+        """Target rows of a batch's photos: their mean targets, or else the target of each one's first caption in the batch."""
+        if self.photo_row is not None:
+            return self.photo_row[images].astype(np.int64)
+        per_photo = len(captions) // max(1, len(images))
+        return self.caption_row[captions[::per_photo]].astype(np.int64) if len(images) else np.zeros(0, dtype=np.int64)
+
+
+def with_photo_means(table: TargetTable, targets: np.ndarray, caption_image: Sequence[int], n_photos: int) -> tuple[TargetTable, np.ndarray]:
+    """`table` and `targets` extended by one target per photo: the unit mean of its captions' targets.
+
+    A photo's five or six captions each name part of what it shows; their mean is a steadier point
+    to pull the photo to than the one caption a step happens to draw (`teacher.photo_target: mean`).
+    Photos without a caption the teacher reads get none (-1).
+    """
+    has = table.caption_row >= 0
+    owners = np.asarray(caption_image, dtype=np.int64)[has]
+    sums = np.zeros((n_photos, targets.shape[1]), dtype=np.float64)
+    np.add.at(sums, owners, targets[table.caption_row[has]])
+    counted = np.bincount(owners, minlength=n_photos) > 0
+    means = sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
+    photo_row = np.where(counted, len(targets) + np.arange(n_photos), -1)
+    return replace(table, photo_row=photo_row), np.concatenate([targets, means.astype(np.float32)])
 
 
 def target_table(name: str, images, pairs, caption_langs: dict[str, float] | None) -> TargetTable:
