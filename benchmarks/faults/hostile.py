@@ -183,7 +183,13 @@ def _slow_body(server: Server, leaks: tuple[str, ...]) -> dict:
 
 
 def _simultaneous(server: Server, leaks: tuple[str, ...], count: int) -> dict:
-    """`count` connections opened at once, each sending a search when all are open."""
+    """`count` connections opened at once, each sending a search when all are open.
+
+    The searches queue on the server's one index lock: each one answers with its results (200) or,
+    once it has waited longer than the server's `--timeout`, with a JSON 504. Both are right; how
+    many of each depends on the machine's load (the tests run a 2 s timeout beside other work), so
+    the case asks for at least one 200 and reports the split.
+    """
     barrier = threading.Barrier(count)
     target = "/search?q=" + quote("ein roter Kreis") + "&k=5"
 
@@ -201,17 +207,18 @@ def _simultaneous(server: Server, leaks: tuple[str, ...], count: int) -> dict:
     started = time.monotonic()
     with ThreadPoolExecutor(count) as pool:
         answers = list(pool.map(one, range(count)))
-    checks = [check(status, body, {200}, leaks) for status, body in answers]
+    checks = [check(status, body, {200, 504}, leaks) for status, body in answers]
     statuses = sorted({str(c["status"]) for c in checks})
+    found = sum(c["ok"] and c["status"] == 200 for c in checks)
     return {
         "case": f"{count} simultaneous connections",
-        "wanted": [200],
+        "wanted": [200, 504],
         "seconds": round(time.monotonic() - started, 2),
         "status": ",".join(statuses),
-        "ok": all(c["ok"] for c in checks),
+        "ok": all(c["ok"] for c in checks) and found > 0,
         "json": all(c["json"] for c in checks),
         "leaks": sorted({leak for c in checks for leak in c["leaks"]}),
-        "body": f"{sum(c['ok'] for c in checks)}/{count} right",
+        "body": f"{sum(c['ok'] for c in checks)}/{count} right ({found} with results, the rest timed out in the queue)",
         "alive": server.alive(),
     }
 
