@@ -210,6 +210,7 @@ def _simultaneous(server: Server, leaks: tuple[str, ...], count: int) -> dict:
     checks = [check(status, body, {200, 504}, leaks) for status, body in answers]
     statuses = sorted({str(c["status"]) for c in checks})
     found = sum(c["ok"] and c["status"] == 200 for c in checks)
+    timed_out = sum(c["ok"] and c["status"] == 504 for c in checks)
     return {
         "case": f"{count} simultaneous connections",
         "wanted": [200, 504],
@@ -218,7 +219,7 @@ def _simultaneous(server: Server, leaks: tuple[str, ...], count: int) -> dict:
         "ok": all(c["ok"] for c in checks) and found > 0,
         "json": all(c["json"] for c in checks),
         "leaks": sorted({leak for c in checks for leak in c["leaks"]}),
-        "body": f"{sum(c['ok'] for c in checks)}/{count} right ({found} with results, the rest timed out in the queue)",
+        "body": f"{found + timed_out}/{count} right: {found} with results, {timed_out} JSON 504 (queued past --timeout)",
         "alive": server.alive(),
     }
 

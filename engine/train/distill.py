@@ -4,10 +4,9 @@
 aimed at its English side) is pulled to it; (b) every photo is pulled to its caption's target, or
 to the mean of all its captions' targets (`teacher.photo_target`), a fixed point as in LiT's
 locked tower, while the contrastive loss between the student's photo and text embeddings runs as
-before. The student's embedding (`model.embed_dim`) reaches the teacher's
-space through one learned linear projection where the sizes differ. The projection is trained with
-the model and saved in train_state.pt (a resume needs it), not in the model: the shipped encoder
-never needs the teacher.
+before. The student's embedding (`model.embed_dim`) reaches the teacher's space through one learned
+linear projection where the sizes differ. The projection is trained with the model and saved in
+train_state.pt (a resume needs it), not in the model: the shipped encoder never needs the teacher.
 """
 
 from __future__ import annotations

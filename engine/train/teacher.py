@@ -191,8 +191,9 @@ class TargetTable:
         """Target rows of a batch's photos: their mean targets, or else the target of each one's first caption in the batch."""
         if self.photo_row is not None:
             return self.photo_row[images].astype(np.int64)
-        per_photo = len(captions) // max(1, len(images))
-        return self.caption_row[captions[::per_photo]].astype(np.int64) if len(images) else np.zeros(0, dtype=np.int64)
+        if not len(images):
+            return np.zeros(0, dtype=np.int64)
+        return self.caption_row[captions[:: len(captions) // len(images)]].astype(np.int64)  # captions come per photo, in order
 
 
 def with_photo_means(table: TargetTable, targets: np.ndarray, caption_image: Sequence[int], n_photos: int) -> tuple[TargetTable, np.ndarray]:
