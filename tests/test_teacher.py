@@ -8,6 +8,7 @@ install (scripts/test runs this file once before installing the extra).
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -101,6 +102,14 @@ def test_a_crop_recipe_is_its_recipe_with_random_photo_crops_and_nothing_else():
         uncropped, cropped = recipe(plain), recipe(plain + "-crop")
         assert (uncropped.input.photo_crop, cropped.input.photo_crop) == (1.0, 0.5)
         assert differences(uncropped, cropped) == ["input.photo_crop (saved 1.0, now 0.5)"]
+
+
+def test_the_mean_photo_recipe_is_the_regularised_recipe_with_the_measured_run_settings():
+    regularised, mean = recipe("clippo-teacher-cpu-small-2h-crop-sd-ema"), recipe("clippo-teacher-cpu-small-2h-crop-sd-ema-mean")
+    assert [change.split(" ")[0] for change in differences(regularised, mean)] == ["model.drop_path", "train.ema", "train.teacher"]
+    assert (mean.model.drop_path, mean.train.ema, mean.train.teacher.photo_target) == (0.2, 0.9995, "mean")
+    assert (regularised.train.steps, mean.train.steps) == (7000, 5800)  # steps may change on resume, so `differences` skips them
+    assert replace(mean.train.teacher, photo_target="caption") == regularised.train.teacher
 
 
 FLICKR8K = shared_data_dir() / "flickr8k" if shared_data_dir() else None
