@@ -49,7 +49,9 @@ EMA = 0.999
 # "-crop-sd-ema-mean": each photo pulled to the unit mean of its captions' teacher targets (train.teacher.photo_target),
 # with the rate and the longer average of the run that measured it, for the 5,800 steps that are two hours of the
 # slower fp32 machine (English mean R@10 28.9 %, docs/teacher.md).
-MEAN_PHOTOS = dict(drop_path=0.2, ema=0.9995, steps=5800)
+MEAN_DROP_PATH = 0.2
+MEAN_EMA = 0.9995
+MEAN_STEPS = 5800
 
 
 def get_config(arg: str = "clippo-15m") -> Config:
@@ -82,9 +84,9 @@ def get_config(arg: str = "clippo-15m") -> Config:
     if regularised:
         model, train = replace(model, drop_path=DROP_PATH), replace(train, ema=EMA)
     if mean_photos:
-        model = replace(model, drop_path=MEAN_PHOTOS["drop_path"])
+        model = replace(model, drop_path=MEAN_DROP_PATH)
         teacher = replace(train.teacher, photo_target="mean")
-        train = replace(train, ema=MEAN_PHOTOS["ema"], steps=MEAN_PHOTOS["steps"], teacher=teacher)
+        train = replace(train, ema=MEAN_EMA, steps=MEAN_STEPS, teacher=teacher)
     return replace(base, model=model, input=inputs, train=train)
 
 
