@@ -20,6 +20,7 @@ COMMANDS = {
     "query": ("engine.index.cli", "search an index by text or by image"),
     "serve": ("engine.index.cli", "serve an index over HTTP (JSON API)"),
     "train": ("engine.train.cli", "train CLIPPO or a tokenizer baseline from a recipe"),
+    "average": ("engine.train.cli", "average the weights a run kept (--keep-every) over a window of steps"),
     "configs": ("engine.train.cli", "list the named training recipes, one line each"),
     "tokenizer": ("engine.train.cli", "vocabularies for the tokenizer baselines"),
     "shards": ("engine.train.shards_cli", "write photo/caption and text-pair sources as shards for streamed training"),

@@ -2,7 +2,8 @@
 
 config.json (format 2) holds the model's `model` and `input` configs, the `train` config of the
 run that made it (resolved, no machine paths: it is itself a valid `engine train --config`),
-and what inference needs besides: `vocab_size`, `font_fingerprint`, `step`. Format 1 (a
+and what inference needs besides: `vocab_size`, `font_fingerprint`, `step` (and `averaged`: the
+window of kept weights an `engine average` checkpoint holds). Format 1 (a
 `preset` that mixed architecture and input settings, and argparse's `train_args`) is read and
 converted on load, so older checkpoints keep working.
 
@@ -29,7 +30,7 @@ from engine.typed import from_dict, to_dict
 WEIGHTS, CONFIG, TOKENIZER, TRAIN_STATE = "model.safetensors", "config.json", "tokenizer.model", "train_state.pt"
 FORMAT_VERSION = 2
 # Keys of config.json besides the three configs: facts about this checkpoint, not settings.
-FACTS = ("format", "vocab_size", "font_fingerprint", "step")
+FACTS = ("format", "vocab_size", "font_fingerprint", "step", "averaged")
 
 
 def save_checkpoint(directory: Path, model: DualEncoder, extra: dict | None = None, train_state: dict | None = None, tokenizer: Path | None = None) -> None:
@@ -37,12 +38,17 @@ def save_checkpoint(directory: Path, model: DualEncoder, extra: dict | None = No
     config = {"format": FORMAT_VERSION, "model": to_dict(model.config), "input": to_dict(model.inputs), "vocab_size": model.vocab_size, **(extra or {})}
     with atomic_path(Path(directory), durable=True) as tmp:
         tmp.mkdir(parents=True)
-        save_file({k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}, str(tmp / WEIGHTS))
+        save_file(tensors_of(model), str(tmp / WEIGHTS))
         if tokenizer is not None:
             shutil.copyfile(tokenizer, tmp / TOKENIZER)
         (tmp / CONFIG).write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         if train_state is not None:
             torch.save(train_state, tmp / TRAIN_STATE)
+
+
+def tensors_of(model: torch.nn.Module) -> dict[str, torch.Tensor]:
+    """The model's weights as safetensors stores them: detached, contiguous, on the CPU."""
+    return {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
 
 
 def find_checkpoint(path: str | Path) -> Path:

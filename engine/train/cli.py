@@ -1,4 +1,4 @@
-"""`engine train`, `engine configs` and `engine tokenizer train`: the command-line faces of the trainer.
+"""`engine train`, `engine average`, `engine configs` and `engine tokenizer train`: the command-line faces of the trainer.
 
 A run is a named recipe or a config file (`--config`), then `--set key=value`, then the flags
 below; every flag defaults to "what the config says". Nothing heavy is imported here, so
@@ -79,6 +79,7 @@ FLAG_FIELDS = {
     "device": "train.device",
     "seed": "train.seed",
     "checkpoint_every": "train.checkpoint_every",
+    "keep_every": "train.keep_every",
     "log_every": "train.log_every",
 }
 
@@ -219,6 +220,12 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
         "--resume", action="store_true", help="continue the run in --out from its last checkpoint (refused, naming the field, if the config differs)"
     )
     run.add_argument("--checkpoint-every", type=int, metavar="N", help="save every N steps")
+    run.add_argument(
+        "--keep-every",
+        type=int,
+        metavar="N",
+        help="keep the trained weights every N steps too (snapshots/), to average a window after the run (engine average)",
+    )
     run.add_argument("--log-every", type=int, metavar="N", help="write a metrics line every N steps")
 
 
@@ -267,6 +274,32 @@ def run_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_average(args: argparse.Namespace) -> int:
+    """Average a window of a run's kept weights into a checkpoint, then validate it as the run validated."""
+    import torch
+
+    from engine.model.checkpoint import TOKENIZER, find_checkpoint, read_config
+    from engine.model.inputs import TextInputs
+    from engine.model.precision import autocast_dtype
+    from engine.model.tokenizer import Tokenizer
+    from engine.train.average import average_run
+    from engine.train.config import from_json
+    from engine.train.loop import format_metrics, validation_for
+
+    if args.first < 0 or (args.last is not None and args.last < args.first):
+        raise EngineError(f"--from {args.first} --to {args.last}: give 0 <= FROM <= TO")
+    model, window = average_run(args.run, args.first, args.last, args.out)
+    print(f"averaged the weights kept at {len(window)} steps ({window[0]}..{window[-1]}) -> {args.out}")
+    checkpoint = find_checkpoint(args.out)
+    config = from_json(read_config(checkpoint), str(checkpoint))
+    if args.no_val or config.train.val is None:
+        return 0
+    tokenizer = Tokenizer(checkpoint / TOKENIZER) if (checkpoint / TOKENIZER).is_file() else None
+    validation = validation_for(config, TextInputs(config.model, config.input, tokenizer), args.cache_dir)
+    print(format_metrics(window[-1], validation.run(model, autocast_dtype(config.train.precision, torch.device("cpu")))))
+    return 0
+
+
 def run_configs(args: argparse.Namespace) -> int:
     from engine.configs import RECIPES
 
@@ -301,6 +334,26 @@ def register(subparsers) -> None:
     )
     add_train_arguments(train)
     train.set_defaults(func=run_train)
+
+    average = subparsers.add_parser(
+        "average",
+        help="average the weights a run kept (--keep-every) over a window of steps",
+        description="Average, with equal weights, the trained weights a run kept every N steps (engine train --keep-every N) "
+        "over steps FROM..TO, into a checkpoint beside the run, and validate it on the run's train.val. This is the tail "
+        "average of SWA/LAWA, chosen after the run instead of an EMA decay chosen before it (docs/teacher.md).",
+        epilog="examples:\n"
+        "  engine train --config clippo-teacher-cpu-small-2h-crop-sd-ema --keep-every 100 --out runs/t2h\n"
+        "  engine average runs/t2h --from 3000 --out runs/t2h-avg3000\n"
+        "  engine index build --model runs/t2h-avg3000 ...   # it reads like any checkpoint",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    average.add_argument("run", type=Path, help="the run directory (holding checkpoint/ and snapshots/)")
+    average.add_argument("--from", dest="first", type=int, default=0, metavar="STEP", help="first kept step to average (default: the first kept)")
+    average.add_argument("--to", dest="last", type=int, metavar="STEP", help="last kept step to average (default: the last kept)")
+    average.add_argument("--out", type=Path, required=True, help="checkpoint directory to write (not the run's own)")
+    average.add_argument("--no-val", action="store_true", help="skip the validation on the run's train.val")
+    average.add_argument("--cache-dir", type=Path, help="where decoded photos are cached (default: ~/.cache/engine/images)")
+    average.set_defaults(func=run_average)
 
     listing = subparsers.add_parser(
         "configs",

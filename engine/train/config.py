@@ -88,6 +88,7 @@ class TrainConfig:
     val_langs: tuple[str, ...] = ("en",)
     val_every: int = 200
     checkpoint_every: int = 100
+    keep_every: int = 0  # also keep the trained weights every N steps in snapshots/, to average after the run (engine average; 0: none)
     log_every: int = 10
     seed: int = 0
     precision: str = "auto"
@@ -107,7 +108,7 @@ class TrainConfig:
             check(getattr(self, name) >= 1, f"train.{name} must be at least 1, got {getattr(self, name)}")
         check(self.steps is None or self.steps >= 1, f"train.steps must be at least 1, got {self.steps}")
         check(self.time_budget is None or self.time_budget > 0, f"train.time_budget must be positive, got {self.time_budget}")
-        check(self.workers >= 0 and self.warmup >= 0, "train.workers and train.warmup must not be negative")
+        check(self.workers >= 0 and self.warmup >= 0 and self.keep_every >= 0, "train.workers, train.warmup and train.keep_every must not be negative")
         check(self.lr > 0, f"train.lr must be positive, got {self.lr}")
         check(0.0 <= self.ema < 1.0, f"train.ema must be in [0, 1), got {self.ema}")
         check(0.0 <= self.unmasked_tail <= 1.0, f"train.unmasked_tail must be in [0, 1], got {self.unmasked_tail}")
@@ -140,6 +141,7 @@ RESUMABLE = frozenset(
         "train.val_langs",
         "train.val_every",
         "train.checkpoint_every",
+        "train.keep_every",
         "train.log_every",
         "train.workers",
         "train.device",

@@ -28,6 +28,7 @@ from engine.model.dual import DualEncoder
 from engine.model.inputs import TextInputs
 from engine.model.precision import autocast_dtype
 from engine.model.tokenizer import Tokenizer, train_tokenizer
+from engine.train.average import keep_weights
 from engine.train.augment import mirror_half, random_crops, stored_size
 from engine.train.batches import Sampler, StepBatches, merge_pools
 from engine.train.config import Config, differences, from_json
@@ -81,7 +82,7 @@ def train(config: Config, out: Path, resume: bool = False, cache_dir: Path | Non
     state = _restore(resume_from, model, optimizer, schedule, distiller, ema) if resume_from else {}
     step = state.get("step", 0)
 
-    validation = _validation(config, text_inputs, cache_dir, rank)
+    validation = validation_for(config, text_inputs, cache_dir, rank)
     extra = _checkpoint_facts(config)
     log = MetricsLog(out / "metrics.jsonl", enabled=rank == 0)
     precision = autocast_dtype(run.precision, device)
@@ -145,6 +146,8 @@ def train(config: Config, out: Path, resume: bool = False, cache_dir: Path | Non
         streamed = progress.state() if progress and step % run.checkpoint_every == 0 else None  # all ranks: a gather
         if step % run.checkpoint_every == 0 and rank == 0:
             _save(out, model, extra, optimizer, schedule, step, tokenizer_path, streamed, distiller, ema)
+        if run.keep_every and step % run.keep_every == 0 and rank == 0:
+            keep_weights(out, model, step)  # the trained weights, for averages chosen after the run
         if clock:
             clock.paused += time.monotonic() - paused
         out_of_time = _agree(rank, world, int(time.monotonic() > deadline))
@@ -353,7 +356,8 @@ def _shared_image_cache(paths: list[Path], size: int, cache_dir: str | None, ran
     return result if rank == 0 else cached_images(paths, size, cache_dir)
 
 
-def _validation(config: Config, text_inputs: TextInputs, cache_dir: Path | None, rank: int) -> Validation | None:
+def validation_for(config: Config, text_inputs: TextInputs, cache_dir: Path | None, rank: int = 0) -> Validation | None:
+    """The run's held-out retrieval check (`train.val`), or None; also what `engine average` reports."""
     run = config.train
     if run.val is None:
         return None
