@@ -344,7 +344,7 @@ def register(subparsers) -> None:
         epilog="examples:\n"
         "  engine train --config clippo-teacher-cpu-small-2h-crop-sd-ema --keep-every 100 --out runs/t2h\n"
         "  engine average runs/t2h --from 3000 --out runs/t2h-avg3000\n"
-        "  engine index build --model runs/t2h-avg3000 ...   # it reads like any checkpoint",
+        "  engine index build idx --model runs/t2h-avg3000 --images photos/   # it reads like any checkpoint",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     average.add_argument("run", type=Path, help="the run directory (holding checkpoint/ and snapshots/)")
