@@ -112,6 +112,13 @@ def test_the_mean_photo_recipe_is_the_regularised_recipe_with_the_measured_run_s
     assert replace(mean.train.teacher, photo_target="caption") == regularised.train.teacher
 
 
+def test_the_two_caption_recipe_is_the_mean_recipe_with_two_captions_smaller_crops_and_fewer_validations():
+    mean, two = recipe("clippo-teacher-cpu-small-2h-crop-sd-ema-mean"), recipe("clippo-teacher-cpu-small-2h-crop-sd-ema-mean-2cap")
+    assert [change.split(" ")[0] for change in differences(mean, two)] == ["input.photo_crop", "train.captions_per_photo"]
+    assert (two.input.photo_crop, two.train.captions_per_photo, two.train.val_every, two.train.steps) == (0.3, 2, 1000, 6200)
+    assert replace(two, input=mean.input, train=replace(two.train, captions_per_photo=1, val_every=500, steps=5800)) == mean
+
+
 FLICKR8K = shared_data_dir() / "flickr8k" if shared_data_dir() else None
 
 

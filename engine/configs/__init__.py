@@ -34,7 +34,12 @@ RECIPES: dict[str, Recipe] = {
     "clippo-teacher-cpu-small-2h-crop-sd-ema-mean": Recipe(
         "teacher",
         "clippo-2h-crop-sd-ema-mean",
-        "the same with photos aimed at the mean of their captions, drop path 0.2, EMA 0.9995, 5,800 steps: the best English R@10 (28.9 %)",
+        "the same with photos aimed at the mean of their captions, drop path 0.2, EMA 0.9995, 5,800 steps (English R@10 28.9 %)",
+    ),
+    "clippo-teacher-cpu-small-2h-crop-sd-ema-mean-2cap": Recipe(
+        "teacher",
+        "clippo-2h-crop-sd-ema-mean-2cap",
+        "the same with two captions of each photo per step, crops of at least 30 %, 6,200 steps, validation every 1,000",
     ),
     "clippo-teacher-cpu-small-2h-11lang": Recipe(
         "teacher", "clippo-2h11", "the 2-hour recipe with captions in all 11 Flickr8k languages and more Tatoeba rows (7,000 steps)"
