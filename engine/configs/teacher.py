@@ -11,7 +11,7 @@ also draws each photo's caption in any of Flickr8k's 11 languages and gives Tato
 rows, for the multilingual figures (docs/teacher.md); a "-crop" suffix adds random photo crops,
 "-crop-sd-ema" stochastic depth and a weight average besides, and "-crop-sd-ema-mean" aims each photo
 at the mean of its captions' targets; "-crop-sd-ema-mean-2cap" shows each photo with two of its captions per
-step, on crops of at least 30 %, for 6,200 steps (the best English photo retrieval, 29.6 %).
+step, on crops of at least 30 %, for 6,200 steps (the best English photo retrieval of these recipes, 29.6 %).
 The ablation is the same recipe with both teacher weights 0; the baselines differ in
 `model.kind` and their vocabulary only.
 """
