@@ -61,7 +61,8 @@ def raw_pairs_per_s(preset_name: str, batch: int, steps: int, warmup: int, extra
     config = resolve(parser.parse_args(train_args(preset_name, batch, steps, Path("unused"), extra)))
     torch.manual_seed(0)
     model = DualEncoder(config.model, config.input)
-    optimizer = Optimizer(model, config.train.optimizer, config.train.lr, config.train.weight_decay)
+    precision = autocast_dtype(config.train.precision, torch.device("cpu"))
+    optimizer = Optimizer(model, config.train.optimizer, config.train.lr, config.train.weight_decay, matmul_dtype=precision)
     n_pairs = round(batch * config.train.pair_share)
     n_images = (batch - n_pairs) // config.train.captions_per_photo
     size = config.model.image_size
@@ -70,7 +71,6 @@ def raw_pairs_per_s(preset_name: str, batch: int, steps: int, warmup: int, extra
         "texts": torch.randint(0, 256, (batch + n_pairs, size, size), dtype=torch.uint8),
         "step": torch.tensor(0),
     }
-    precision = autocast_dtype(config.train.precision, torch.device("cpu"))
     for _ in range(warmup):
         _train_step(model, optimizer, batch_tensors, n_images, config, torch.device("cpu"), precision, 1, config.input.photo_mask)
     started = time.perf_counter()

@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
+import itertools
+
 import torch
 
 from engine.model import DualEncoder, architecture, inputs_for
 from engine.train.optim import Optimizer, orthogonalise
 
 
-def test_orthogonalise_brings_singular_values_two_decades_apart_near_one():
+def test_orthogonalise_brings_singular_values_two_decades_apart_near_one_in_fp32_and_bf16():
     torch.manual_seed(0)
-    for rows, cols in [(384, 128), (128, 512), (128, 128)]:
+    for (rows, cols), dtype in itertools.product([(384, 128), (128, 512), (128, 128)], (None, torch.bfloat16)):
         rank = min(rows, cols)
         left, _ = torch.linalg.qr(torch.randn(rows, rank))
         right, _ = torch.linalg.qr(torch.randn(cols, rank))
         matrix = left @ torch.diag(torch.logspace(-1, 1, rank)) @ right.T
-        result = orthogonalise(matrix, 5)
+        result = orthogonalise(matrix, 5, dtype)
         singular = torch.linalg.svdvals(result)
-        assert result.shape == (rows, cols)
-        assert 0.5 < singular.min() and singular.max() < 1.3, (rows, cols, singular.min(), singular.max())
+        assert result.shape == (rows, cols) and result.dtype == torch.float32  # the update in the weights' dtype
+        assert 0.5 < singular.min() and singular.max() < 1.3, (rows, cols, dtype, singular.min(), singular.max())
 
 
 def test_muon_takes_the_linear_layers_and_adamw_the_rest():

@@ -58,11 +58,16 @@ MEAN_STEPS = 5800
 # that run's speed) reached 29.6 %, in 145 minutes on a slower day (docs/teacher.md).
 TWO_CAPTIONS = dict(captions_per_photo=2, steps=6200, val_every=1000)
 TWO_CAPTIONS_PHOTO_CROP = 0.3
+# "-2cap-10k": the two-caption recipe for 10,000 steps, what fits two hours of a CPU with native bf16 (AMX): ~0.6 s a
+# step there in bf16 autocast, where the AVX2 machines of the runs above took ~1.1 s in fp32 (docs/teacher.md).
+LONG_STEPS = 10_000
 
 
 def get_config(arg: str = "clippo-15m") -> Config:
     if arg == "text":
         return text_model_config()
+    long = arg.endswith("-2cap-10k")
+    arg = arg.removesuffix("-10k")
     two_captions = arg.endswith("-crop-sd-ema-mean-2cap")
     arg = arg.removesuffix("-2cap")
     mean_photos = arg.endswith("-crop-sd-ema-mean")
@@ -97,6 +102,8 @@ def get_config(arg: str = "clippo-15m") -> Config:
         train = replace(train, ema=MEAN_EMA, steps=MEAN_STEPS, teacher=teacher)
     if two_captions:
         inputs, train = replace(inputs, photo_crop=TWO_CAPTIONS_PHOTO_CROP), replace(train, **TWO_CAPTIONS)
+    if long:
+        train = replace(train, steps=LONG_STEPS)
     return replace(base, model=model, input=inputs, train=train)
 
 

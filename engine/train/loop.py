@@ -75,7 +75,8 @@ def train(config: Config, out: Path, resume: bool = False, cache_dir: Path | Non
     torch.manual_seed(run.seed)
     model = DualEncoder(config.model, config.input, tokenizer.vocab_size if tokenizer else None).to(device)
     trained = nn.ModuleList([model, distiller.to(device)]) if distiller else model  # the teacher's projection learns too
-    optimizer = Optimizer(trained, run.optimizer, run.lr, run.weight_decay)
+    precision = autocast_dtype(run.precision, device)
+    optimizer = Optimizer(trained, run.optimizer, run.lr, run.weight_decay, matmul_dtype=precision)
     schedule = WarmupCosine(run.warmup, run.steps)
     # The averaged weights (Polyak averaging, as an EMA) are what the run validates and saves; the trained ones go on.
     ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(run.ema), use_buffers=True) if run.ema else None
@@ -85,7 +86,6 @@ def train(config: Config, out: Path, resume: bool = False, cache_dir: Path | Non
     validation = validation_for(config, text_inputs, cache_dir, rank)
     extra = _checkpoint_facts(config)
     log = MetricsLog(out / "metrics.jsonl", enabled=rank == 0)
-    precision = autocast_dtype(run.precision, device)
     if validation and step == 0:
         val_started = time.monotonic()
         log.write({"step": 0, **_validate(validation, model, ema, precision)})

@@ -9,9 +9,10 @@ pooling probe and the temperature stay with AdamW. Each update is scaled by
 `--weight-decay` serve both. The learning-rate schedule is a multiplier set on every group
 each step (`set_lr_scale`), so both optimizers follow the same curve.
 
-`torch.optim.Muon` runs its Newton-Schulz iterations in bf16, which CPUs without native bf16
-emulate many times slower than fp32 (docs/results.md). `Muon` below is the same update in the
-gradient's own dtype.
+`torch.optim.Muon` always runs its Newton-Schulz iterations in bf16, which CPUs without native bf16
+emulate many times slower than fp32 (docs/results.md). `Muon` below runs them in the trainer's
+compute dtype: bf16 where the model's matmuls are bf16 (CUDA, CPUs with AMX or AVX512-BF16),
+the gradient's own dtype otherwise.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ BETAS, EPS = (0.9, 0.98), 1e-6
 class Optimizer:
     """One or two torch optimizers stepped, scheduled and saved as one."""
 
-    def __init__(self, model: torch.nn.Module, name: str, lr: float, weight_decay: float) -> None:
+    def __init__(self, model: torch.nn.Module, name: str, lr: float, weight_decay: float, matmul_dtype: torch.dtype | None = None) -> None:
         if name not in OPTIMIZERS:
             raise ValueError(f"unknown optimizer {name!r}; choose from {', '.join(OPTIMIZERS)}")
         linear = {id(module.weight) for module in model.modules() if isinstance(module, torch.nn.Linear)}
@@ -43,7 +44,7 @@ class Optimizer:
         groups = [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
         self.parts: list[torch.optim.Optimizer] = [torch.optim.AdamW(groups, lr=lr, betas=BETAS, eps=EPS)]
         if matrices:
-            self.parts.append(Muon(matrices, lr=lr, weight_decay=weight_decay))
+            self.parts.append(Muon(matrices, lr=lr, weight_decay=weight_decay, matmul_dtype=matmul_dtype))
         self.base_lr = lr
 
     def set_lr_scale(self, scale: float) -> None:
@@ -81,8 +82,9 @@ class Optimizer:
 class Muon(torch.optim.Optimizer):
     """Nesterov momentum, orthogonalised by Newton-Schulz, scaled to AdamW's update size, decoupled decay."""
 
-    def __init__(self, params, lr: float, weight_decay: float, momentum: float = 0.95, ns_steps: int = 5) -> None:
+    def __init__(self, params, lr: float, weight_decay: float, momentum: float = 0.95, ns_steps: int = 5, matmul_dtype: torch.dtype | None = None) -> None:
         super().__init__(params, {"lr": lr, "weight_decay": weight_decay, "momentum": momentum, "ns_steps": ns_steps})
+        self.matmul_dtype = matmul_dtype  # None: the gradient's dtype
 
     @torch.no_grad()
     def step(self) -> None:
@@ -94,22 +96,22 @@ class Muon(torch.optim.Optimizer):
                 if "momentum" not in state:
                     state["momentum"] = torch.zeros_like(param)
                 buffer = state["momentum"].lerp_(param.grad, 1 - group["momentum"])
-                update = orthogonalise(param.grad.lerp(buffer, group["momentum"]), group["ns_steps"])
+                update = orthogonalise(param.grad.lerp(buffer, group["momentum"]), group["ns_steps"], self.matmul_dtype)
                 param.mul_(1 - group["lr"] * group["weight_decay"])
                 param.add_(update, alpha=-group["lr"] * 0.2 * math.sqrt(max(param.shape)))
 
 
-def orthogonalise(matrix: torch.Tensor, steps: int) -> torch.Tensor:
+def orthogonalise(matrix: torch.Tensor, steps: int, dtype: torch.dtype | None = None) -> torch.Tensor:
     """Approximately U V^T of matrix = U S V^T: the quintic Newton-Schulz iteration of Muon's authors.
 
     Its coefficients push singular values to about 0.7-1.2 in five steps rather than exactly 1,
-    which trains as well (Jordan et al. 2024).
+    which trains as well (Jordan et al. 2024); for the same reason bf16 (`dtype`) is precise enough.
     """
     a, b, c = 3.4445, -4.7750, 2.0315
     tall = matrix.size(0) > matrix.size(1)  # iterate on the wide side, where the Gram matrix is smaller
     x = matrix.T if tall else matrix
-    x = x / x.norm().clamp(min=1e-7)
+    x = (x / x.norm().clamp(min=1e-7)).to(dtype or matrix.dtype)
     for _ in range(steps):
         gram = x @ x.T
         x = a * x + (b * gram + c * gram @ gram) @ x
-    return x.T if tall else x
+    return (x.T if tall else x).to(matrix.dtype)
