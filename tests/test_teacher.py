@@ -119,6 +119,12 @@ def test_the_two_caption_recipe_is_the_mean_recipe_with_two_captions_smaller_cro
     assert replace(two, input=mean.input, train=replace(two.train, captions_per_photo=1, val_every=500, steps=5800)) == mean
 
 
+def test_the_110_minute_recipe_is_the_two_caption_recipe_with_a_time_budget_for_its_step_count():
+    two, timed = recipe("clippo-teacher-cpu-small-2h-crop-sd-ema-mean-2cap"), recipe("clippo-teacher-cpu-small-2h-crop-sd-ema-mean-2cap-110m")
+    assert (timed.train.steps, timed.train.time_budget) == (None, 110.0)
+    assert replace(timed, train=replace(timed.train, steps=two.train.steps, time_budget=two.train.time_budget)) == two
+
+
 FLICKR8K = shared_data_dir() / "flickr8k" if shared_data_dir() else None
 
 
